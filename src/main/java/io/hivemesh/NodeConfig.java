@@ -1,0 +1,115 @@
+package io.hivemesh;
+
+import io.hivemesh.config.ConfigException;
+import io.hivemesh.config.OptionSpec;
+import io.hivemesh.config.Settings;
+import io.hivemesh.routing.Strategies;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a node needs to run, validated. Built only through {@link #parse}, so the command
+ * line, the config file, the environment and the tests all go through the same checks.
+ */
+public record NodeConfig(
+    String name,
+    String host,
+    int port,
+    URI ollama,
+    String clusterName,
+    String clusterHost,
+    int clusterPort,
+    int busPort,
+    List<String> join,
+    String clusterConfig,
+    String strategy,
+    int parallel,
+    int maxInflight,
+    int maxRequests,
+    int maxAttempts,
+    int eventLoops,
+    long bodyLimit,
+    Duration connectTimeout,
+    Duration firstByteTimeout,
+    Duration streamIdleTimeout,
+    Duration inventoryInterval,
+    Duration publishInterval,
+    Duration entryTtl) {
+
+  public static final List<OptionSpec> OPTIONS = List.of(
+      OptionSpec.of("config", null, "YAML file with option: value lines"),
+      OptionSpec.required("name", "unique name of this site in the mesh"),
+      OptionSpec.of("host", "127.0.0.1", "address the Ollama-compatible HTTP port binds to"),
+      OptionSpec.of("port", "11434", "HTTP port clients use (0: any free port)"),
+      OptionSpec.of("ollama", "http://127.0.0.1:11435", "URL of this site's Ollama"),
+      OptionSpec.of("cluster-name", "hive", "mesh name; nodes with another name never join"),
+      OptionSpec.of("cluster-host", "127.0.0.1", "address peers reach this node at (Hazelcast and event bus)"),
+      OptionSpec.of("cluster-port", "5701", "Hazelcast member port"),
+      OptionSpec.of("bus-port", "5801", "event bus port (0: any free port)"),
+      OptionSpec.of("join", "", "seed members HOST:PORT,... (Hazelcast ports of other nodes)"),
+      OptionSpec.of("cluster-config", "", "Hazelcast XML config (default: ./cluster.xml, else the bundled one)"),
+      OptionSpec.of("strategy", Strategies.DEFAULT, "routing strategy: " + String.join(", ", Strategies.NAMES)),
+      OptionSpec.of("parallel", "1", "requests this site's Ollama serves at once per loaded model (OLLAMA_NUM_PARALLEL)"),
+      OptionSpec.of("max-inflight", "512", "requests this site accepts for its Ollama at once (OLLAMA_MAX_QUEUE)"),
+      OptionSpec.of("max-requests", "4096", "client requests this node handles at once; more get 503"),
+      OptionSpec.of("max-attempts", "3", "sites tried for one request before giving up"),
+      OptionSpec.of("event-loops", String.valueOf(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()))),
+          "event loops serving HTTP and the bus"),
+      OptionSpec.of("body-limit", "64m", "largest request body accepted (413 beyond)"),
+      OptionSpec.of("connect-timeout", "500ms", "connecting to an Ollama or a peer"),
+      OptionSpec.of("first-byte-timeout", "10m", "waiting for an answer to start (covers a cold model load)"),
+      OptionSpec.of("stream-idle-timeout", "2m", "silence allowed inside a streaming answer"),
+      OptionSpec.of("inventory-interval", "1s", "how often the local Ollama's models are polled"),
+      OptionSpec.of("publish-interval", "250ms", "how often this node's load entry is refreshed in the cluster"),
+      OptionSpec.of("entry-ttl", "3s", "lifetime of a load entry that is not refreshed"));
+
+  public static NodeConfig parse(String[] args, Map<String, String> env) {
+    Settings s = Settings.resolve(OPTIONS, args, env);
+    String name = s.string("name");
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+      throw new ConfigException("--name: expected letters, digits, '.', '_' or '-' (at most 63), got '" + name + "'");
+    }
+    NodeConfig config = new NodeConfig(
+        name,
+        s.string("host"),
+        s.port("port", true),
+        s.httpUrl("ollama"),
+        s.string("cluster-name"),
+        s.string("cluster-host"),
+        s.port("cluster-port", false),
+        s.port("bus-port", true),
+        s.hostPorts("join"),
+        s.stringOr("cluster-config", null),
+        s.choice("strategy", Strategies.NAMES),
+        s.integer("parallel", 1, 1024),
+        s.integer("max-inflight", 1, 1_000_000),
+        s.integer("max-requests", 1, 1_000_000),
+        s.integer("max-attempts", 1, 16),
+        s.integer("event-loops", 1, 64),
+        s.bytes("body-limit"),
+        s.duration("connect-timeout"),
+        s.duration("first-byte-timeout"),
+        s.duration("stream-idle-timeout"),
+        s.duration("inventory-interval"),
+        s.duration("publish-interval"),
+        s.duration("entry-ttl"));
+    if (config.entryTtl.compareTo(config.publishInterval.multipliedBy(2)) < 0) {
+      throw new ConfigException("--entry-ttl: must be at least twice --publish-interval ("
+          + config.publishInterval.toMillis() + "ms), got " + config.entryTtl.toMillis() + "ms");
+    }
+    for (String field : List.of("connect-timeout", "first-byte-timeout", "stream-idle-timeout",
+        "inventory-interval", "publish-interval", "entry-ttl")) {
+      if (s.duration(field).isZero()) {
+        throw new ConfigException("--" + field + ": must be greater than zero");
+      }
+    }
+    return config;
+  }
+
+  /** Event-bus address of one of this node's inboxes. */
+  public static String inbox(String node, int loop) {
+    return "hive.site." + node + "." + loop;
+  }
+}

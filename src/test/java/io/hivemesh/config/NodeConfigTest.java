@@ -1,0 +1,89 @@
+package io.hivemesh.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hivemesh.NodeConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NodeConfigTest {
+
+  private static NodeConfig parse(Map<String, String> env, String... args) {
+    return NodeConfig.parse(args, env);
+  }
+
+  private static String error(Map<String, String> env, String... args) {
+    return assertThrows(ConfigException.class, () -> parse(env, args)).getMessage();
+  }
+
+  @Test
+  void flagsWithDefaults() {
+    NodeConfig c = parse(Map.of(), "--name", "a", "--port", "8080", "--ollama", "http://10.0.0.5:11434",
+        "--cluster-port", "5701", "--bus-port", "5801", "--join", "h1:5701, h2:5702", "--strategy", "round-robin");
+    assertEquals("a", c.name());
+    assertEquals(8080, c.port());
+    assertEquals("10.0.0.5", c.ollama().getHost());
+    assertEquals(List.of("h1:5701", "h2:5702"), c.join());
+    assertEquals("round-robin", c.strategy());
+    assertEquals(Duration.ofMillis(500), c.connectTimeout());
+    assertEquals(Duration.ofMinutes(10), c.firstByteTimeout());
+  }
+
+  @Test
+  void precedenceIsFlagThenEnvironmentThenFileThenDefault(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("hive.yaml");
+    Files.writeString(file, "name: from-file\nport: 1111\nparallel: 3\njoin:\n  - a:1\n  - b:2\n");
+    NodeConfig c = parse(Map.of("HIVE_PORT", "2222", "HIVE_PARALLEL", "5"), "--config", file.toString(), "--parallel", "7");
+    assertEquals("from-file", c.name());
+    assertEquals(2222, c.port());
+    assertEquals(7, c.parallel());
+    assertEquals(List.of("a:1", "b:2"), c.join());
+  }
+
+  @Test
+  void badValuesNameTheOption() {
+    assertEquals("--name is required (or set HIVE_NAME)", error(Map.of()));
+    assertEquals("--port: expected a number from 0 to 65535, got 'http'", error(Map.of(), "--name", "a", "--port", "http"));
+    assertEquals("HIVE_CONNECT_TIMEOUT: expected a duration such as 500ms, 2s or 10m, got 'soon'",
+        error(Map.of("HIVE_CONNECT_TIMEOUT", "soon"), "--name", "a"));
+    assertEquals("--strategy: expected one of loaded-first, least-loaded, round-robin, got 'random'",
+        error(Map.of(), "--name", "a", "--strategy", "random"));
+    assertEquals("--join: expected HOST:PORT entries separated by commas, got 'nohost'",
+        error(Map.of(), "--name", "a", "--join", "nohost"));
+    assertEquals("unknown option --nmae", error(Map.of(), "--nmae", "a"));
+    assertEquals("--port needs a value", error(Map.of(), "--name", "a", "--port"));
+    assertTrue(error(Map.of(), "--name", "a b").startsWith("--name: expected letters"));
+  }
+
+  @Test
+  void fileProblemsAreOneLine(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("hive.yaml");
+    Files.writeString(file, "name: a\nprot: 1\n");
+    assertEquals("unknown key 'prot' in " + file, error(Map.of(), "--config", file.toString()));
+    Files.writeString(file, "port: 99999\nname: a\n");
+    assertEquals("'port' in " + file + ": expected a number from 0 to 65535, got '99999'",
+        error(Map.of(), "--config", file.toString()));
+    Files.writeString(file, "name: [a\n");
+    assertTrue(error(Map.of(), "--config", file.toString()).contains("is not valid YAML"));
+    assertTrue(error(Map.of(), "--config", dir.resolve("missing.yaml").toString()).startsWith("--config: cannot read"));
+  }
+
+  @Test
+  void ttlMustOutliveTwoRefreshes() {
+    assertEquals("--entry-ttl: must be at least twice --publish-interval (250ms), got 400ms",
+        error(Map.of(), "--name", "a", "--entry-ttl", "400ms"));
+  }
+
+  @Test
+  void shippedConfigFileIsValid() {
+    NodeConfig c = parse(Map.of(), "--config", "conf/hive.yaml", "--name", "x");
+    assertEquals("x", c.name());
+  }
+}
