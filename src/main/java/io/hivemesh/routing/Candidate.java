@@ -1,0 +1,23 @@
+package io.hivemesh.routing;
+
+/**
+ * A site that holds the requested model, as this node currently sees it.
+ *
+ * @param site          site (node) name
+ * @param local         true when the site is this node's own Ollama (no bus hop)
+ * @param loaded        the model is in the site's memory (no cold load needed)
+ * @param modelInflight requests for this model running or waiting at the site
+ * @param siteInflight  requests of any model running or waiting at the site
+ * @param slots         requests the site serves at once per loaded model
+ */
+public record Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots) {
+
+  /** Requests per slot, the unit every strategy compares. */
+  public double siteLoad() {
+    return (double) siteInflight / slots;
+  }
+
+  public boolean hasFreeSlot() {
+    return loaded && modelInflight < slots;
+  }
+}
