@@ -1,0 +1,81 @@
+package io.hivemesh.sim;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of one emulated Ollama. The defaults mirror a stock Ollama: one request at a time per
+ * model ({@code OLLAMA_NUM_PARALLEL=1}), three loaded models, a pending queue of 512.
+ *
+ * @param host address to listen on
+ * @param port port to listen on; 0 picks a free one
+ * @param name name used in logs
+ * @param models models "on disk" at start
+ * @param parallel requests served at once per loaded model
+ * @param tokensPerSecond generation speed of each request; {@code <= 0} answers at once
+ * @param loadMs time a model load takes; 0 loads instantly
+ * @param maxLoaded models loaded at once
+ * @param maxQueue requests that may wait for a load before 503
+ * @param seed seed of the generated text
+ */
+public record SimOptions(String host, int port, String name, List<String> models, int parallel,
+    double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed) {
+
+  public SimOptions {
+    Objects.requireNonNull(host, "host");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port out of range: " + port);
+    }
+    name = name == null ? "sim" : name;
+    models = models == null ? List.of() : List.copyOf(models);
+  }
+
+  public static SimOptions defaults() {
+    return new SimOptions("127.0.0.1", 11434, "sim", List.of(), 1, 50, 1500, 3, 512, 42);
+  }
+
+  public SimOptions withHost(String host) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withPort(int port) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withName(String name) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withModels(List<String> models) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  /** Convenience for {@link #withModels(List)}. */
+  public SimOptions withModels(String... models) {
+    return withModels(List.of(models));
+  }
+
+  public SimOptions withParallel(int parallel) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withTokensPerSecond(double tokensPerSecond) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withLoadMs(long loadMs) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withMaxLoaded(int maxLoaded) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withMaxQueue(int maxQueue) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+
+  public SimOptions withSeed(long seed) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+  }
+}
