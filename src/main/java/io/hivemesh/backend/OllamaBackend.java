@@ -1,0 +1,177 @@
+package io.hivemesh.backend;
+
+import io.hivemesh.NodeConfig;
+import io.hivemesh.mesh.LocalLoad;
+import io.hivemesh.relay.Cancellation;
+import io.hivemesh.relay.RelayException;
+import io.hivemesh.relay.RelayRequest;
+import io.hivemesh.relay.RelayResponse;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.net.URI;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * This site's Ollama, as the mesh calls it: every relayed request, local or from a peer, goes
+ * through {@link #relay}, which also keeps the site's exact in-flight count ({@link LocalLoad}).
+ */
+public final class OllamaBackend {
+
+  /** Paths whose success changes what the site holds: the inventory is polled again right after. */
+  private static final Set<String> INVENTORY_CHANGING = Set.of("/api/pull", "/api/delete", "/api/copy", "/api/create");
+
+  private final NodeConfig config;
+  private final LocalLoad load;
+  private final HttpClientAgent client;
+  private final String host;
+  private final int port;
+  private final String basePath;
+  private volatile Runnable onInventoryChange = () -> { };
+  private volatile Runnable onUnreachable = () -> { };
+
+  public OllamaBackend(Vertx vertx, NodeConfig config, LocalLoad load) {
+    this.config = config;
+    this.load = load;
+    URI url = config.ollama();
+    boolean tls = "https".equals(url.getScheme());
+    this.host = url.getHost();
+    this.port = url.getPort() > 0 ? url.getPort() : tls ? 443 : 80;
+    String path = url.getPath() == null ? "" : url.getPath();
+    this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    // A streaming answer holds its connection to the end, and Ollama queues what it cannot run yet
+    // itself: the pool must hold as many connections as the site accepts requests, or requests
+    // for an idle model would wait behind requests for a busy one.
+    this.client = vertx.createHttpClient(
+        new HttpClientOptions().setSsl(tls).setConnectTimeout((int) config.connectTimeout().toMillis())
+            .setKeepAlive(true).setTcpNoDelay(true),
+        new PoolOptions().setHttp1MaxSize(config.maxInflight()).setMaxWaitQueueSize(config.maxInflight()));
+  }
+
+  public void onInventoryChange(Runnable hook) {
+    this.onInventoryChange = hook;
+  }
+
+  public void onUnreachable(Runnable hook) {
+    this.onUnreachable = hook;
+  }
+
+  public LocalLoad load() {
+    return load;
+  }
+
+  /** Takes a place for a request at this site; false when the site is full. */
+  public boolean tryAcquire(String modelKey) {
+    return load.tryAcquire(modelKey);
+  }
+
+  /** Relays to this site's Ollama, counting the request until its answer ends. */
+  public Future<RelayResponse> relay(RelayRequest req, String modelKey, Cancellation cancel) {
+    if (!load.tryAcquire(modelKey)) {
+      return Future.failedFuture(new RelayException(503,
+          "site '" + config.name() + "' is at its limit of " + config.maxInflight() + " requests", true));
+    }
+    return relayAcquired(req, modelKey, cancel);
+  }
+
+  /** As {@link #relay}, for a request that already holds its place ({@link #tryAcquire}). */
+  public Future<RelayResponse> relayAcquired(RelayRequest req, String modelKey, Cancellation cancel) {
+    Release release = new Release(load, modelKey, INVENTORY_CHANGING.contains(pathOf(req.uri())) ? onInventoryChange : null);
+    RequestOptions options = new RequestOptions()
+        .setMethod(req.method())
+        .setHost(host)
+        .setPort(port)
+        .setURI(basePath + req.uri())
+        .setConnectTimeout(config.connectTimeout().toMillis())
+        // Until the head arrives this covers a cold model load; it becomes the stream's idle limit after.
+        .setIdleTimeout(config.firstByteTimeout().toMillis());
+    return client.request(options)
+        .compose(creq -> {
+          if (cancel.cancelled()) {
+            creq.reset();
+            return Future.failedFuture(Cancellation.canceled());
+          }
+          // Closing the connection is how Ollama learns the client is gone, even mid-load.
+          cancel.onCancel(creq::reset);
+          req.headers().forEach(creq::putHeader);
+          return creq.send(req.body()).map(resp -> {
+            LocalResponse answer = started(creq, resp, release);
+            cancel.onCancel(answer::cancel);
+            return (RelayResponse) answer;
+          });
+        })
+        .recover(err -> {
+          release.run();
+          return Future.failedFuture(toRelayException(err, cancel));
+        });
+  }
+
+  private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release) {
+    resp.pause();
+    creq.idleTimeout(config.streamIdleTimeout().toMillis());
+    return new LocalResponse(config.name(), creq, resp, release);
+  }
+
+  private RelayException toRelayException(Throwable err, Cancellation cancel) {
+    if (err instanceof RelayException re) {
+      return re;
+    }
+    if (cancel.cancelled()) {
+      return Cancellation.canceled();
+    }
+    if (err instanceof ConnectException || err.getClass().getSimpleName().contains("ConnectTimeout")
+        || String.valueOf(err.getMessage()).contains("Connection refused")) {
+      onUnreachable.run();
+      return new RelayException(502, "site '" + config.name() + "': Ollama is not reachable", true);
+    }
+    if (err instanceof TimeoutException) {
+      return new RelayException(504, "site '" + config.name() + "': Ollama did not answer within "
+          + config.firstByteTimeout().toSeconds() + "s", true);
+    }
+    if (err.getClass().getSimpleName().contains("Closed") || err.getClass().getSimpleName().contains("Reset")) {
+      return new RelayException(502, "site '" + config.name() + "': Ollama closed the connection", true);
+    }
+    return new RelayException(502, "site '" + config.name() + "': " + err.getMessage(), true);
+  }
+
+  private static String pathOf(String uri) {
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q);
+  }
+
+  public Future<Void> close() {
+    return client.close();
+  }
+
+  /** Gives the request's place back exactly once, however its answer ends. */
+  static final class Release implements Runnable {
+    private final LocalLoad load;
+    private final String modelKey;
+    private final Runnable afterwards;
+    private boolean done;
+
+    Release(LocalLoad load, String modelKey, Runnable afterwards) {
+      this.load = load;
+      this.modelKey = modelKey;
+      this.afterwards = afterwards;
+    }
+
+    @Override
+    public void run() {
+      if (!done) {
+        done = true;
+        load.release(modelKey);
+        if (afterwards != null) {
+          afterwards.run();
+        }
+      }
+    }
+  }
+}

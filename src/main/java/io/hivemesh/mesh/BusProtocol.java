@@ -1,0 +1,73 @@
+package io.hivemesh.mesh;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.eventbus.DeliveryOptions;
+
+/**
+ * The wire format of a relayed request over the event bus. Every node runs one inbox per event
+ * loop, at a stable address; a stream is a stream id plus sequence-numbered frames whose kind
+ * travels in a header, so no consumer is ever registered per request.
+ *
+ * <pre>
+ * origin                                      serving site
+ *   open  (request; body = request body) ---->  ack reply, or failure 503 when full
+ *         <---- head (status, headers)
+ *         <---- data (seq 0..n, body = bytes)   only while credit lasts
+ *   credit (n) ---->
+ *         <---- end (seq) | err (message, status before the head)
+ *   cancel ---->                                 closes the site's Ollama request
+ * </pre>
+ */
+final class BusProtocol {
+
+  static final String KIND = "k";
+  static final String STREAM = "sid";
+  static final String SEQ = "seq";
+  static final String FROM = "from";
+  static final String STATUS = "st";
+  static final String RETRYABLE = "r";
+  static final String CREDIT = "n";
+  static final String METHOD = "m";
+  static final String URI = "u";
+  static final String MODEL = "mk";
+  static final String SITE = "site";
+  /** Prefix of relayed HTTP headers. */
+  static final String HEADER = "h-";
+
+  static final String OPEN = "open";
+  static final String HEAD = "head";
+  static final String DATA = "data";
+  static final String END = "end";
+  static final String ERROR = "err";
+  static final String GRANT = "credit";
+  static final String CANCEL = "cancel";
+
+  /** Chunks the origin lets a site send ahead; it grants more as the client takes them. */
+  static final int WINDOW = 64;
+
+  /** Failure code of an open refused because the site is full. */
+  static final int BUSY = 503;
+
+  private BusProtocol() {
+  }
+
+  static DeliveryOptions frame(String kind, long sid, String from) {
+    MultiMap h = MultiMap.caseInsensitiveMultiMap();
+    h.add(KIND, kind).add(STREAM, Long.toString(sid)).add(FROM, from);
+    return new DeliveryOptions().setHeaders(h);
+  }
+
+  static void putHeaders(MultiMap frameHeaders, MultiMap httpHeaders) {
+    httpHeaders.forEach((k, v) -> frameHeaders.add(HEADER + k, v));
+  }
+
+  static MultiMap httpHeaders(MultiMap frameHeaders) {
+    MultiMap out = MultiMap.caseInsensitiveMultiMap();
+    frameHeaders.forEach((k, v) -> {
+      if (k.startsWith(HEADER)) {
+        out.add(k.substring(HEADER.length()), v);
+      }
+    });
+    return out;
+  }
+}

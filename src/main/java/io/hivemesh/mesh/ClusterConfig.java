@@ -1,0 +1,61 @@
+package io.hivemesh.mesh;
+
+import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.hivemesh.NodeConfig;
+import io.hivemesh.config.ConfigException;
+import java.io.FileNotFoundException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The Hazelcast configuration of one node: the XML file (tuning, failure detection, maps), then
+ * the node's own settings on top (cluster name, address, port, seeds). A new {@link Config} per
+ * node, since joining writes the node's id into it.
+ */
+public final class ClusterConfig {
+
+  static {
+    // Before any Hazelcast class logs: its config loader speaks before the config is read.
+    System.setProperty("hazelcast.logging.type", "slf4j");
+  }
+
+  private ClusterConfig() {
+  }
+
+  public static Config load(NodeConfig node) {
+    Config config = readXml(node.clusterConfig());
+    config.setClusterName(node.clusterName());
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(node.clusterPort()).setPortAutoIncrement(false);
+    network.getInterfaces().setEnabled(true).clear().addInterface(node.clusterHost());
+    network.setPublicAddress(node.clusterHost() + ":" + node.clusterPort());
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).clear().addMember(node.clusterHost() + ":" + node.clusterPort());
+    node.join().forEach(join.getTcpIpConfig()::addMember);
+    return config;
+  }
+
+  private static Config readXml(String file) {
+    try {
+      if (file != null) {
+        return new FileSystemXmlConfig(file);
+      }
+      if (Files.isRegularFile(Path.of("cluster.xml"))) {
+        return new FileSystemXmlConfig("cluster.xml");
+      }
+      return new ClasspathXmlConfig("cluster.xml");
+    } catch (FileNotFoundException e) {
+      throw new ConfigException("--cluster-config: no such file " + file);
+    } catch (RuntimeException e) {
+      throw new ConfigException("--cluster-config: " + (file == null ? "cluster.xml" : file)
+          + " is not a valid Hazelcast config: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+    }
+  }
+}

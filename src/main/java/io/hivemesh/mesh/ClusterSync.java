@@ -1,0 +1,195 @@
+package io.hivemesh.mesh;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps {@link MeshView} in step with the cluster, and the cluster with this site. Each node writes
+ * only its own entries (load every {@code publish-interval}, inventory when it changes), with a TTL
+ * so that a node that can no longer refresh them fades out; every node listens to the maps, so
+ * reading the mesh never costs a cluster call.
+ */
+public final class ClusterSync {
+
+  private static final Logger log = LoggerFactory.getLogger(ClusterSync.class);
+  private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final MeshView view;
+  private final String site;
+  private final long publishMs;
+  private final long ttlMs;
+  private final Supplier<SiteState> ownState;
+  private final Supplier<SiteInventory> ownInventory;
+  private final Consumer<String> siteLost;
+  private final IMap<String, String> loadMap;
+  private final IMap<String, String> inventoryMap;
+  private UUID loadListener;
+  private UUID inventoryListener;
+  private UUID membershipListener;
+  private long timer = -1;
+  private String lastInventory;
+  private long lastInventoryAt;
+
+  public ClusterSync(Vertx vertx, HazelcastInstance hazelcast, MeshView view, String site, long publishMs, long ttlMs,
+                     Supplier<SiteState> ownState, Supplier<SiteInventory> ownInventory, Consumer<String> siteLost) {
+    this.vertx = vertx;
+    this.hazelcast = hazelcast;
+    this.view = view;
+    this.site = site;
+    this.publishMs = publishMs;
+    this.ttlMs = ttlMs;
+    this.ownState = ownState;
+    this.ownInventory = ownInventory;
+    this.siteLost = siteLost;
+    this.loadMap = hazelcast.getMap(MeshView.LOAD_MAP);
+    this.inventoryMap = hazelcast.getMap(MeshView.INVENTORY_MAP);
+  }
+
+  public Future<Void> start() {
+    // Listeners first, then the current content: an entry written in between is seen at least once.
+    return vertx.executeBlocking(() -> {
+      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, view::putState, view::removeState), true);
+      inventoryListener = inventoryMap.addEntryListener(
+          new Listener<>(SiteInventory::fromJson, view::putInventory, view::removeInventory), true);
+      membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent event) {
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+          if (nodeId != null) {
+            for (String gone : view.removeNode(nodeId)) {
+              log.info("site '{}' left the mesh", gone);
+              loadMap.removeAsync(gone);
+              siteLost.accept(gone);
+            }
+          }
+        }
+      });
+      for (Map.Entry<String, String> e : inventoryMap.entrySet()) {
+        view.putInventory(SiteInventory.fromJson(new JsonObject(e.getValue())));
+      }
+      for (Map.Entry<String, String> e : loadMap.entrySet()) {
+        view.putState(SiteState.fromJson(new JsonObject(e.getValue())));
+      }
+      return null;
+    }).onSuccess(v -> {
+      publish();
+      timer = vertx.setPeriodic(publishMs, id -> publish());
+    }).mapEmpty();
+  }
+
+  /** Publishes this site's state now (and its inventory if it changed): called on every refresh and on change. */
+  public synchronized void publish() {
+    if (!hazelcast.getLifecycleService().isRunning()) {
+      return;
+    }
+    SiteInventory inv = ownInventory.get();
+    String invJson = inv.toJson().encode();
+    long now = System.currentTimeMillis();
+    // The inventory entry lives four TTLs and is refreshed every TTL, or at once when it changes.
+    if (!invJson.equals(lastInventory) || now - lastInventoryAt >= ttlMs) {
+      lastInventory = invJson;
+      lastInventoryAt = now;
+      view.putInventory(inv);
+      inventoryMap.setAsync(site, invJson, 4 * ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
+    }
+    SiteState state = ownState.get();
+    view.putState(state);
+    loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
+  }
+
+  private void logFailure(Void ignored, Throwable err) {
+    if (err != null && hazelcast.getLifecycleService().isRunning()) {
+      log.warn("site '{}': publishing to the cluster failed: {}", site, err.getMessage());
+    }
+  }
+
+  /** Stops publishing and withdraws this site from the mesh. Blocking calls run off the event loop. */
+  public Future<Void> stop() {
+    vertx.cancelTimer(timer);
+    return vertx.executeBlocking(() -> {
+      if (!hazelcast.getLifecycleService().isRunning()) {
+        return null;
+      }
+      loadMap.removeEntryListener(loadListener);
+      inventoryMap.removeEntryListener(inventoryListener);
+      hazelcast.getCluster().removeMembershipListener(membershipListener);
+      loadMap.delete(site);
+      inventoryMap.delete(site);
+      return null;
+    });
+  }
+
+  /** Feeds one cluster map into the view, whatever the event. */
+  private static final class Listener<T> implements EntryAddedListener<String, String>,
+      EntryUpdatedListener<String, String>, EntryRemovedListener<String, String>,
+      EntryExpiredListener<String, String>, EntryEvictedListener<String, String> {
+
+    private final Function<JsonObject, T> parse;
+    private final Consumer<T> put;
+    private final Consumer<String> remove;
+
+    Listener(Function<JsonObject, T> parse, Consumer<T> put, Consumer<String> remove) {
+      this.parse = parse;
+      this.put = put;
+      this.remove = remove;
+    }
+
+    private void put(EntryEvent<String, String> e) {
+      try {
+        put.accept(parse.apply(new JsonObject(e.getValue())));
+      } catch (RuntimeException ex) {
+        log.warn("ignoring a malformed mesh entry for '{}': {}", e.getKey(), ex.getMessage());
+      }
+    }
+
+    @Override
+    public void entryAdded(EntryEvent<String, String> e) {
+      put(e);
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> e) {
+      put(e);
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> e) {
+      remove.accept(e.getKey());
+    }
+
+    @Override
+    public void entryExpired(EntryEvent<String, String> e) {
+      remove.accept(e.getKey());
+    }
+
+    @Override
+    public void entryEvicted(EntryEvent<String, String> e) {
+      remove.accept(e.getKey());
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.hivemesh.mesh;
+
+import io.hivemesh.NodeConfig;
+import io.hivemesh.backend.OllamaBackend;
+import io.hivemesh.relay.Cancellation;
+import io.hivemesh.relay.RelayException;
+import io.hivemesh.relay.RelayRequest;
+import io.hivemesh.relay.RelayResponse;
+import io.hivemesh.routing.Candidate;
+import io.hivemesh.routing.RoutingStrategy;
+import io.vertx.core.Future;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a request to the best site that can serve it, and on to the next one while nothing has
+ * reached the client yet: a refused connection, a 5xx, a full site or a stale "model not found"
+ * costs a retry, not an error. One per event loop, next to that loop's {@link Inbox}.
+ */
+public final class Dispatcher {
+
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+  private final NodeConfig config;
+  private final MeshView view;
+  private final RoutingStrategy strategy;
+  private final OllamaBackend backend;
+  private final Inbox inbox;
+
+  public Dispatcher(NodeConfig config, MeshView view, RoutingStrategy strategy, OllamaBackend backend, Inbox inbox) {
+    this.config = config;
+    this.view = view;
+    this.strategy = strategy;
+    this.backend = backend;
+    this.inbox = inbox;
+  }
+
+  /**
+   * Relays a request for {@code modelKey} to a site that holds it ({@code pinnedSite} only, when
+   * given); fails with {@link NoSiteException} when none can take it.
+   */
+  public Future<RelayResponse> dispatch(RelayRequest req, String modelKey, String pinnedSite, Cancellation cancel) {
+    MeshView.Candidates found = view.candidates(modelKey);
+    List<Candidate> sites = found.sites();
+    if (pinnedSite != null) {
+      if (view.state(pinnedSite) == null) {
+        return Future.failedFuture(new NoSiteException(NoSiteException.Reason.NODE_NOT_FOUND, pinnedSite));
+      }
+      sites.removeIf(c -> !c.site().equals(pinnedSite));
+      if (sites.isEmpty() && !view.holds(pinnedSite, modelKey)) {
+        return Future.failedFuture(new NoSiteException(NoSiteException.Reason.MODEL_NOT_FOUND, modelKey));
+      }
+    }
+    if (sites.isEmpty()) {
+      return Future.failedFuture(found.saturated() > 0 || (pinnedSite != null)
+          ? new NoSiteException(NoSiteException.Reason.SATURATED, modelKey)
+          : new NoSiteException(NoSiteException.Reason.MODEL_NOT_FOUND, modelKey));
+    }
+    List<Candidate> order = strategy.order(sites);
+    return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()));
+  }
+
+  /** Relays a request to the named site, whatever models it holds (model management). */
+  public Future<RelayResponse> toSite(RelayRequest req, String site, Cancellation cancel) {
+    SiteState state = view.state(site);
+    if (state == null) {
+      return Future.failedFuture(new NoSiteException(NoSiteException.Reason.NODE_NOT_FOUND, site));
+    }
+    return send(req, "", site, state.loops(), cancel);
+  }
+
+  private Future<RelayResponse> attempt(RelayRequest req, String modelKey, Cancellation cancel, List<Candidate> order,
+                                       int i, int tries) {
+    if (cancel.cancelled()) {
+      return Future.failedFuture(Cancellation.canceled());
+    }
+    Candidate site = order.get(i);
+    SiteState state = view.state(site.site());
+    if (state == null) {
+      // Left the mesh since the candidates were taken.
+      return i + 1 < tries ? attempt(req, modelKey, cancel, order, i + 1, tries)
+          : Future.failedFuture(new RelayException(502, "site '" + site.site() + "' left the mesh", true));
+    }
+    view.noteDispatched(site.site(), modelKey);
+    boolean last = i + 1 >= tries;
+    return send(req, modelKey, site.site(), state.loops(), cancel).transform(ar -> {
+      if (ar.succeeded()) {
+        RelayResponse resp = ar.result();
+        if (!last && retryable(resp.status())) {
+          log.debug("site '{}' answered {} for {}; trying the next site", site.site(), resp.status(), modelKey);
+          resp.cancel();
+          return attempt(req, modelKey, cancel, order, i + 1, tries);
+        }
+        return Future.succeededFuture(resp);
+      }
+      Throwable err = ar.cause();
+      if (!last && (!(err instanceof RelayException re) || re.retryable())) {
+        log.debug("site '{}' failed for {} ({}); trying the next site", site.site(), modelKey, err.getMessage());
+        return attempt(req, modelKey, cancel, order, i + 1, tries);
+      }
+      return Future.failedFuture(err);
+    });
+  }
+
+  /** A 5xx (including a full Ollama's 503) or a stale "model not found": another site may do better. */
+  static boolean retryable(int status) {
+    return status >= 500 || status == 404;
+  }
+
+  private Future<RelayResponse> send(RelayRequest req, String modelKey, String site, int loops, Cancellation cancel) {
+    return site.equals(config.name()) ? backend.relay(req, modelKey, cancel) : inbox.open(site, loops, req, modelKey, cancel);
+  }
+}

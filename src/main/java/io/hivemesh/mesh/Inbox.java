@@ -1,0 +1,190 @@
+package io.hivemesh.mesh;
+
+import io.hivemesh.NodeConfig;
+import io.hivemesh.backend.OllamaBackend;
+import io.hivemesh.relay.Cancellation;
+import io.hivemesh.relay.RelayRequest;
+import io.hivemesh.relay.RelayResponse;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpMethod;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One event loop's bus endpoint, at the stable address {@code hive.site.NAME.LOOP}. It carries both
+ * roles of the stream protocol ({@link BusProtocol}): streams this loop dispatched to peers, and
+ * streams peers asked this site to serve. Everything here runs on that one event loop.
+ */
+public final class Inbox {
+
+  private static final Logger log = LoggerFactory.getLogger(Inbox.class);
+  /** Stream ids are unique per node, whichever loop opens them. */
+  private static final AtomicLong NEXT_SID = new AtomicLong();
+
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final NodeConfig config;
+  private final String address;
+  private final OllamaBackend backend;
+  private final Map<Long, RemoteStream> outgoing = new HashMap<>();
+  private final Map<String, ServedStream> incoming = new HashMap<>();
+  private MessageConsumer<Buffer> consumer;
+  private long sweepTimer = -1;
+
+  public Inbox(Vertx vertx, NodeConfig config, int loop, OllamaBackend backend) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.config = config;
+    this.address = NodeConfig.inbox(config.name(), loop);
+    this.backend = backend;
+  }
+
+  /** Registers the consumer; call on the event loop this inbox belongs to. */
+  public Future<Void> start() {
+    consumer = bus.consumer(address, this::handle);
+    // Backstop for peers that vanish without the cluster noticing yet, and origins that stopped reading.
+    sweepTimer = vertx.setPeriodic(1000, id -> sweep());
+    return consumer.completion();
+  }
+
+  public Future<Void> stop() {
+    vertx.cancelTimer(sweepTimer);
+    new ArrayList<>(incoming.values()).forEach(ServedStream::cancel);
+    new ArrayList<>(outgoing.values()).forEach(s -> s.broken("node is shutting down"));
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+
+  String address() {
+    return address;
+  }
+
+  EventBus eventBus() {
+    return bus;
+  }
+
+  void send(String to, DeliveryOptions opts, Buffer body) {
+    bus.send(to, body, opts);
+  }
+
+  void forget(long sid) {
+    outgoing.remove(sid);
+  }
+
+  void forgetServed(String key) {
+    incoming.remove(key);
+  }
+
+  public int openStreams() {
+    return outgoing.size() + incoming.size();
+  }
+
+  /** Sends {@code req} to a peer site; the future completes with the head of its answer. */
+  public Future<RelayResponse> open(String site, int siteLoops, RelayRequest req, String modelKey, Cancellation cancel) {
+    long sid = NEXT_SID.incrementAndGet();
+    String target = NodeConfig.inbox(site, (int) Long.remainderUnsigned(sid, siteLoops));
+    RemoteStream stream = new RemoteStream(this, sid, site, target);
+    outgoing.put(sid, stream);
+    cancel.onCancel(stream::cancel);
+    return stream.open(req, modelKey, config.connectTimeout().toMillis());
+  }
+
+  /** A peer left the mesh: its streams end now rather than at a timeout. */
+  public void siteLost(String site) {
+    for (RemoteStream s : new ArrayList<>(outgoing.values())) {
+      if (s.site().equals(site)) {
+        s.broken("site '" + site + "' left the mesh");
+      }
+    }
+  }
+
+  private void handle(Message<Buffer> msg) {
+    MultiMap h = msg.headers();
+    String kind = h.get(BusProtocol.KIND);
+    long sid;
+    try {
+      sid = Long.parseLong(h.get(BusProtocol.STREAM));
+    } catch (NumberFormatException e) {
+      log.warn("dropping a bus message without a valid stream id from {}", h.get(BusProtocol.FROM));
+      return;
+    }
+    String from = h.get(BusProtocol.FROM);
+    switch (kind == null ? "" : kind) {
+      case BusProtocol.OPEN -> serve(sid, from, msg);
+      case BusProtocol.GRANT -> {
+        ServedStream s = incoming.get(from + '/' + sid);
+        if (s != null) {
+          s.onCredit(Integer.parseInt(h.get(BusProtocol.CREDIT)));
+        }
+      }
+      case BusProtocol.CANCEL -> {
+        ServedStream s = incoming.get(from + '/' + sid);
+        if (s != null) {
+          s.cancel();
+        }
+      }
+      default -> {
+        RemoteStream s = outgoing.get(sid);
+        if (s != null) {
+          s.onFrame(kind, msg);
+        } else if (!BusProtocol.END.equals(kind) && !BusProtocol.ERROR.equals(kind) && from != null) {
+          // A stream we gave up on (ack timeout, client gone): make the site stop sending.
+          send(from, BusProtocol.frame(BusProtocol.CANCEL, sid, address), null);
+        }
+      }
+    }
+  }
+
+  private void serve(long sid, String from, Message<Buffer> msg) {
+    MultiMap h = msg.headers();
+    String modelKey = h.get(BusProtocol.MODEL);
+    if (!backend.tryAcquire(modelKey)) {
+      msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is at its limit of "
+          + config.maxInflight() + " requests");
+      return;
+    }
+    msg.reply(null);
+    String key = from + '/' + sid;
+    Cancellation cancel = new Cancellation();
+    ServedStream stream = new ServedStream(this, key, from, sid, Integer.parseInt(h.get(BusProtocol.CREDIT)), cancel);
+    incoming.put(key, stream);
+    RelayRequest req = new RelayRequest(HttpMethod.valueOf(h.get(BusProtocol.METHOD)), h.get(BusProtocol.URI),
+        BusProtocol.httpHeaders(h), msg.body() == null ? Buffer.buffer() : msg.body());
+    backend.relayAcquired(req, modelKey, cancel).onComplete(stream::onResponse);
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    long firstByte = TimeUnit.MILLISECONDS.toNanos(config.firstByteTimeout().toMillis() + config.connectTimeout().toMillis() + 1000);
+    long idle = TimeUnit.MILLISECONDS.toNanos(config.streamIdleTimeout().toMillis() + 1000);
+    List<RemoteStream> expired = new ArrayList<>();
+    for (RemoteStream s : outgoing.values()) {
+      if (!s.paused() && (s.headReceived() ? now - s.lastActivity > idle : now - s.openedAt > firstByte)) {
+        expired.add(s);
+      }
+    }
+    for (RemoteStream s : expired) {
+      s.broken(s.headReceived() ? "site '" + s.site() + "' went silent mid-stream"
+          : "site '" + s.site() + "' did not answer in time");
+    }
+    List<ServedStream> starved = new ArrayList<>();
+    for (ServedStream s : incoming.values()) {
+      if (s.starved() && now - s.lastActivity > idle) {
+        starved.add(s);
+      }
+    }
+    starved.forEach(ServedStream::cancel);
+  }
+}

@@ -1,0 +1,330 @@
+package io.hivemesh.mesh;
+
+import io.hivemesh.model.ModelName;
+import io.hivemesh.routing.Candidate;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * This node's picture of the mesh: every live site's load and inventory, as last published in the
+ * cluster, plus the requests this node dispatched to each site since that site's last snapshot.
+ * Updated from Hazelcast event threads, read on the request path without locks or cluster calls:
+ * readers see immutable snapshots published through volatile fields.
+ */
+public final class MeshView {
+
+  public static final String LOAD_MAP = "hive.load";
+  public static final String INVENTORY_MAP = "hive.inventory";
+
+  private final String self;
+  private final LocalLoad localLoad;
+
+  private volatile Map<String, SiteState> states = Map.of();
+  private volatile Map<String, SiteInventory> inventories = Map.of();
+  private volatile Index index = Index.EMPTY;
+  private final ConcurrentHashMap<String, Adjustment> adjustments = new ConcurrentHashMap<>();
+
+  public MeshView(String self, LocalLoad localLoad) {
+    this.self = self;
+    this.localLoad = localLoad;
+  }
+
+  public String self() {
+    return self;
+  }
+
+  /** Requests this node sent to a site that the site's published snapshot may not count yet. */
+  private static final class Adjustment {
+    final AtomicInteger total = new AtomicInteger();
+    final ConcurrentHashMap<String, AtomicInteger> models = new ConcurrentHashMap<>();
+  }
+
+  /** Model key to the sites that can serve it, and the mesh-wide answers derived from the same data. */
+  private record Index(Map<String, List<String>> sitesByModel, Catalog catalog) {
+    static final Index EMPTY = new Index(Map.of(), Catalog.build(List.of()));
+  }
+
+  // ---- updates (Hazelcast event threads, the publisher) ----
+
+  public synchronized void putState(SiteState s) {
+    SiteState old = states.get(s.name());
+    Map<String, SiteState> next = new HashMap<>(states);
+    next.put(s.name(), s);
+    states = Map.copyOf(next);
+    adjustments.remove(s.name());
+    if (old == null || old.healthy() != s.healthy() || old.draining() != s.draining()
+        || !old.loaded().equals(s.loaded()) || !old.nodeId().equals(s.nodeId())) {
+      rebuild();
+    }
+  }
+
+  public synchronized void removeState(String site) {
+    // This node's own entry is authoritative here: an expiry seen during a hiccup must not hide it.
+    if (!site.equals(self) && states.containsKey(site)) {
+      Map<String, SiteState> next = new HashMap<>(states);
+      next.remove(site);
+      states = Map.copyOf(next);
+      adjustments.remove(site);
+      rebuild();
+    }
+  }
+
+  public synchronized void putInventory(SiteInventory inv) {
+    Map<String, SiteInventory> next = new HashMap<>(inventories);
+    next.put(inv.name(), inv);
+    inventories = Map.copyOf(next);
+    rebuild();
+  }
+
+  public synchronized void removeInventory(String site) {
+    if (inventories.containsKey(site)) {
+      Map<String, SiteInventory> next = new HashMap<>(inventories);
+      next.remove(site);
+      inventories = Map.copyOf(next);
+      rebuild();
+    }
+  }
+
+  /** Drops every site run by a cluster member that left; returns their names. */
+  public synchronized List<String> removeNode(String nodeId) {
+    List<String> gone = new ArrayList<>();
+    for (SiteState s : states.values()) {
+      if (s.nodeId().equals(nodeId) && !s.name().equals(self)) {
+        gone.add(s.name());
+      }
+    }
+    for (String site : gone) {
+      removeState(site);
+      removeInventory(site);
+    }
+    return gone;
+  }
+
+  private void rebuild() {
+    Map<String, List<String>> byModel = new HashMap<>();
+    List<SiteView> live = new ArrayList<>();
+    for (SiteState s : states.values()) {
+      SiteInventory inv = inventories.get(s.name());
+      if (inv == null || !s.healthy() || s.draining()) {
+        continue;
+      }
+      live.add(new SiteView(s, inv));
+      for (String key : inv.modelsByKey().keySet()) {
+        byModel.computeIfAbsent(key, k -> new ArrayList<>()).add(s.name());
+      }
+    }
+    byModel.replaceAll((k, v) -> List.copyOf(v));
+    index = new Index(Map.copyOf(byModel), Catalog.build(live));
+  }
+
+  // ---- reads (request path) ----
+
+  /** Sites that can take a request for {@code modelKey} now, and how many were left out as full. */
+  public record Candidates(List<Candidate> sites, int saturated) {
+  }
+
+  public Candidates candidates(String modelKey) {
+    List<String> sites = index.sitesByModel.get(modelKey);
+    if (sites == null) {
+      return new Candidates(new ArrayList<>(0), 0);
+    }
+    Map<String, SiteState> snapshot = states;
+    List<Candidate> out = new ArrayList<>(sites.size());
+    int saturated = 0;
+    for (String site : sites) {
+      SiteState s = snapshot.get(site);
+      if (s == null) {
+        continue;
+      }
+      int model;
+      int total;
+      boolean local = site.equals(self);
+      if (local) {
+        model = localLoad.forModel(modelKey);
+        total = localLoad.total();
+      } else {
+        Adjustment adj = adjustments.get(site);
+        AtomicInteger adjModel = adj == null ? null : adj.models.get(modelKey);
+        model = s.modelInflight().getOrDefault(modelKey, 0) + (adjModel == null ? 0 : adjModel.get());
+        total = s.inflight() + (adj == null ? 0 : adj.total.get());
+      }
+      if (total >= s.maxInflight()) {
+        saturated++;
+        continue;
+      }
+      out.add(new Candidate(site, local, s.loaded().contains(modelKey), model, total, s.slots()));
+    }
+    return new Candidates(out, saturated);
+  }
+
+  /** Counts a request sent to a remote site until that site's next snapshot includes it. */
+  public void noteDispatched(String site, String modelKey) {
+    if (site.equals(self)) {
+      return;
+    }
+    Adjustment adj = adjustments.computeIfAbsent(site, k -> new Adjustment());
+    adj.total.incrementAndGet();
+    adj.models.computeIfAbsent(modelKey, k -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /** The site can take work: it publishes load, its Ollama is healthy, its inventory is known. */
+  public boolean isLive(String site) {
+    SiteState s = states.get(site);
+    return s != null && s.healthy() && !s.draining() && inventories.containsKey(site);
+  }
+
+  public SiteState state(String site) {
+    return states.get(site);
+  }
+
+  public boolean holds(String site, String modelKey) {
+    List<String> sites = index.sitesByModel.get(modelKey);
+    return sites != null && sites.contains(site);
+  }
+
+  public Catalog catalog() {
+    return index.catalog;
+  }
+
+  /** {@code GET /hive/nodes}: every site this node knows of, live or not. */
+  public JsonObject nodesJson() {
+    Map<String, SiteState> st = states;
+    Map<String, SiteInventory> inv = inventories;
+    TreeMap<String, JsonObject> out = new TreeMap<>();
+    for (String name : union(st.keySet(), inv.keySet())) {
+      SiteState s = st.get(name);
+      SiteInventory i = inv.get(name);
+      JsonObject n = new JsonObject().put("name", name).put("self", name.equals(self));
+      n.put("models", new JsonArray(i == null ? List.of()
+          : i.tags().stream().map(SiteInventory::modelName).sorted().toList()));
+      n.put("loaded", new JsonArray(i == null ? List.of()
+          : i.ps().stream().map(SiteInventory::modelName).sorted().toList()));
+      if (s != null) {
+        int inflight = name.equals(self) ? localLoad.total() : s.inflight();
+        long served = name.equals(self) ? localLoad.served() : s.served();
+        n.put("inflight", inflight).put("served", served).put("slots", s.slots()).put("max_inflight", s.maxInflight())
+            .put("healthy", s.healthy()).put("draining", s.draining());
+        JsonObject perModel = new JsonObject();
+        new TreeMap<>(name.equals(self) ? localLoad.snapshot() : s.modelInflight()).forEach(perModel::put);
+        n.put("inflight_by_model", perModel);
+      } else {
+        n.put("inflight", 0).put("healthy", false).put("draining", false);
+      }
+      n.put("version", i == null ? null : i.version());
+      out.put(name, n);
+    }
+    return new JsonObject().put("nodes", new JsonArray(new ArrayList<>(out.values())));
+  }
+
+  private static List<String> union(Collection<String> a, Collection<String> b) {
+    List<String> out = new ArrayList<>(a);
+    for (String s : b) {
+      if (!out.contains(s)) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private record SiteView(SiteState state, SiteInventory inventory) {
+  }
+
+  /**
+   * The mesh-wide answers ({@code /api/tags}, {@code /api/ps}, {@code /v1/models},
+   * {@code /api/version}), serialized once per change instead of once per request.
+   */
+  public record Catalog(Buffer tags, Buffer ps, Buffer openAiModels, Map<String, JsonObject> openAiModelById,
+                        String version) {
+
+    static Catalog build(List<SiteView> live) {
+      List<SiteView> sorted = new ArrayList<>(live);
+      sorted.sort(Comparator.comparing(v -> v.state.name()));
+      TreeMap<String, JsonObject> tags = new TreeMap<>();
+      Map<String, JsonObject> ps = new HashMap<>();
+      String version = null;
+      for (SiteView v : sorted) {
+        for (JsonObject t : v.inventory.tags()) {
+          tags.putIfAbsent(SiteInventory.modelName(t), t);
+        }
+        for (JsonObject p : v.inventory.ps()) {
+          String key = ModelName.key(SiteInventory.modelName(p));
+          JsonObject prev = ps.get(key);
+          if (prev == null || p.getString("expires_at", "").compareTo(prev.getString("expires_at", "")) > 0) {
+            ps.put(key, p);
+          }
+        }
+        if (version == null || compareVersions(v.inventory.version(), version) < 0) {
+          version = v.inventory.version();
+        }
+      }
+      List<JsonObject> psList = new ArrayList<>(ps.values());
+      psList.sort(Comparator.comparing((JsonObject p) -> p.getString("expires_at", "")).reversed());
+      JsonArray data = new JsonArray();
+      Map<String, JsonObject> byId = new HashMap<>();
+      for (JsonObject t : tags.values()) {
+        String id = SiteInventory.modelName(t);
+        JsonObject m = new JsonObject().put("id", id).put("object", "model")
+            .put("created", epochSeconds(t.getString("modified_at"))).put("owned_by", owner(id));
+        data.add(m);
+        byId.put(ModelName.key(id), m);
+      }
+      return new Catalog(
+          new JsonObject().put("models", new JsonArray(new ArrayList<>(tags.values()))).toBuffer(),
+          new JsonObject().put("models", new JsonArray(psList)).toBuffer(),
+          new JsonObject().put("object", "list").put("data", data).toBuffer(),
+          Map.copyOf(byId),
+          version == null ? "0.0.0" : version);
+    }
+
+    private static long epochSeconds(String rfc3339) {
+      try {
+        return rfc3339 == null ? 0 : OffsetDateTime.parse(rfc3339).toEpochSecond();
+      } catch (RuntimeException e) {
+        return 0;
+      }
+    }
+
+    /** Ollama's {@code owned_by}: the namespace of a namespaced model, else {@code library}. */
+    private static String owner(String id) {
+      String key = ModelName.key(id);
+      int slash = key.lastIndexOf('/');
+      if (slash < 0) {
+        return "library";
+      }
+      String path = key.substring(0, slash);
+      return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    static int compareVersions(String a, String b) {
+      String[] x = a.split("[.-]");
+      String[] y = b.split("[.-]");
+      for (int i = 0; i < Math.max(x.length, y.length); i++) {
+        int p = i < x.length ? parse(x[i]) : 0;
+        int q = i < y.length ? parse(y[i]) : 0;
+        if (p != q) {
+          return Integer.compare(p, q);
+        }
+      }
+      return 0;
+    }
+
+    private static int parse(String s) {
+      try {
+        return Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        return 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package io.hivemesh.mesh;
+
+import io.hivemesh.relay.BodySink;
+import io.hivemesh.relay.RelayException;
+import io.hivemesh.relay.RelayRequest;
+import io.hivemesh.relay.RelayResponse;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import java.util.ArrayDeque;
+
+/**
+ * The origin's end of a request served by a peer: it opens the stream, turns the peer's frames
+ * back into a {@link RelayResponse}, and grants credit only while the client keeps up. Confined to
+ * the event loop of the inbox that owns it.
+ */
+final class RemoteStream implements RelayResponse {
+
+  private final Inbox inbox;
+  private final long sid;
+  private final String site;
+  private final String target;
+  private final Promise<RelayResponse> head = Promise.promise();
+  private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
+
+  private int status;
+  private MultiMap headers;
+  private BodySink sink;
+  private boolean paused;
+  private boolean ended;
+  private String error;
+  private boolean finished;
+  private long nextSeq;
+  private int consumed;
+  final long openedAt;
+  long lastActivity;
+
+  RemoteStream(Inbox inbox, long sid, String site, String target) {
+    this.inbox = inbox;
+    this.sid = sid;
+    this.site = site;
+    this.target = target;
+    this.openedAt = System.nanoTime();
+    this.lastActivity = openedAt;
+  }
+
+  boolean headReceived() {
+    return headers != null;
+  }
+
+  boolean paused() {
+    return paused;
+  }
+
+  /** Chunks received but not yet taken by the client: bounded by the credit window. */
+  int buffered() {
+    return pending.size();
+  }
+
+  Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs) {
+    DeliveryOptions opts = BusProtocol.frame(BusProtocol.OPEN, sid, inbox.address());
+    MultiMap h = opts.getHeaders();
+    h.add(BusProtocol.METHOD, req.method().name()).add(BusProtocol.URI, req.uri())
+        .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW));
+    BusProtocol.putHeaders(h, req.headers());
+    opts.setSendTimeout(ackTimeoutMs);
+    inbox.eventBus().request(target, req.body(), opts).onFailure(this::openFailed);
+    return head.future();
+  }
+
+  private void openFailed(Throwable err) {
+    if (finished || headReceived()) {
+      return;
+    }
+    RelayException failure;
+    if (err instanceof ReplyException re) {
+      failure = switch (re.failureType()) {
+        case RECIPIENT_FAILURE -> new RelayException(re.failureCode(), re.getMessage(), true);
+        case NO_HANDLERS -> new RelayException(502, "site '" + site + "' is not reachable", true);
+        default -> new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true);
+      };
+    } else {
+      failure = new RelayException(502, "site '" + site + "': " + err.getMessage(), true);
+    }
+    // The site may have started anyway (a late ack): tell it to stop.
+    inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
+    finish();
+    head.tryFail(failure);
+  }
+
+  // ---- frames from the serving site ----
+
+  void onFrame(String kind, Message<Buffer> msg) {
+    lastActivity = System.nanoTime();
+    switch (kind) {
+      case BusProtocol.HEAD -> {
+        status = Integer.parseInt(msg.headers().get(BusProtocol.STATUS));
+        headers = BusProtocol.httpHeaders(msg.headers());
+        head.tryComplete(this);
+      }
+      case BusProtocol.DATA -> {
+        if (!inSequence(msg)) {
+          return;
+        }
+        if (sink != null && !paused && pending.isEmpty()) {
+          deliver(msg.body());
+        } else if (pending.size() > 2 * BusProtocol.WINDOW) {
+          broken("site '" + site + "' sent more than it was granted");
+        } else {
+          pending.add(msg.body());
+        }
+      }
+      case BusProtocol.END -> {
+        if (inSequence(msg)) {
+          ended = true;
+          drain();
+        }
+      }
+      case BusProtocol.ERROR -> {
+        String message = msg.body() == null ? "error" : msg.body().toString();
+        if (!headReceived()) {
+          String st = msg.headers().get(BusProtocol.STATUS);
+          finish();
+          head.tryFail(new RelayException(st == null ? 502 : Integer.parseInt(st), message,
+              "1".equals(msg.headers().get(BusProtocol.RETRYABLE))));
+        } else {
+          error = message;
+          ended = true;
+          drain();
+        }
+      }
+      default -> {
+        // Unknown kinds come from newer peers: ignore them.
+      }
+    }
+  }
+
+  private boolean inSequence(Message<Buffer> msg) {
+    long seq = Long.parseLong(msg.headers().get(BusProtocol.SEQ));
+    if (seq != nextSeq) {
+      broken("stream from site '" + site + "' lost a frame");
+      return false;
+    }
+    nextSeq++;
+    return true;
+  }
+
+  private void deliver(Buffer chunk) {
+    sink.write(chunk);
+    if (++consumed >= BusProtocol.WINDOW / 2 && !paused) {
+      grant();
+    }
+  }
+
+  private void grant() {
+    if (consumed > 0 && !finished) {
+      DeliveryOptions opts = BusProtocol.frame(BusProtocol.GRANT, sid, inbox.address());
+      opts.getHeaders().add(BusProtocol.CREDIT, Integer.toString(consumed));
+      consumed = 0;
+      inbox.send(target, opts, null);
+    }
+  }
+
+  private void drain() {
+    if (sink == null) {
+      return;
+    }
+    while (!paused && !pending.isEmpty() && !finished) {
+      deliver(pending.poll());
+    }
+    if (ended && pending.isEmpty() && !finished) {
+      finish();
+      if (error != null) {
+        sink.fail(error);
+      } else {
+        sink.end();
+      }
+    } else if (!paused) {
+      grant();
+    }
+  }
+
+  /** The peer is gone or the stream is corrupt: end it with an error, stop the peer. */
+  void broken(String message) {
+    if (finished) {
+      return;
+    }
+    inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
+    finish();
+    if (!headReceived()) {
+      head.tryFail(new RelayException(502, message, true));
+    } else if (sink != null) {
+      sink.fail(message);
+    } else {
+      error = message;
+    }
+  }
+
+  private void finish() {
+    finished = true;
+    pending.clear();
+    inbox.forget(sid);
+  }
+
+  // ---- RelayResponse, used by the HTTP layer on the same event loop ----
+
+  @Override
+  public int status() {
+    return status;
+  }
+
+  @Override
+  public MultiMap headers() {
+    return headers;
+  }
+
+  @Override
+  public String site() {
+    return site;
+  }
+
+  @Override
+  public void start(BodySink sink) {
+    this.sink = sink;
+    if (finished && error != null) {
+      sink.fail(error);
+      return;
+    }
+    drain();
+  }
+
+  @Override
+  public void pause() {
+    paused = true;
+  }
+
+  @Override
+  public void resume() {
+    if (paused) {
+      paused = false;
+      drain();
+    }
+  }
+
+  @Override
+  public void cancel() {
+    if (!finished) {
+      inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
+      finish();
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.hivemesh.mesh;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The small, frequently refreshed entry each node publishes about its site: health and load.
+ * Lives in the cluster map {@link MeshView#LOAD_MAP} under the site's name, with a TTL, so a site
+ * that stops refreshing it drops out of everyone's view.
+ *
+ * @param name          site name
+ * @param nodeId        Vert.x cluster node id (to drop the entry the moment the member leaves)
+ * @param loops         number of bus inboxes the node runs (one per event loop)
+ * @param healthy       the site's Ollama answered its last probe
+ * @param draining      the node takes no new work
+ * @param slots         requests served at once per loaded model
+ * @param maxInflight   requests the site accepts at once
+ * @param inflight      requests running or waiting at the site
+ * @param modelInflight the same, per model key
+ * @param loaded        model keys loaded in memory
+ * @param served        requests the site has taken since its node started
+ */
+public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
+                        int maxInflight, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
+                        long served) {
+
+  public JsonObject toJson() {
+    JsonObject models = new JsonObject();
+    modelInflight.forEach(models::put);
+    return new JsonObject()
+        .put("name", name).put("node", nodeId).put("loops", loops)
+        .put("healthy", healthy).put("draining", draining)
+        .put("slots", slots).put("max", maxInflight).put("inflight", inflight)
+        .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
+        .put("served", served);
+  }
+
+  public static SiteState fromJson(JsonObject j) {
+    Map<String, Integer> models = new HashMap<>();
+    JsonObject m = j.getJsonObject("models", new JsonObject());
+    for (String k : m.fieldNames()) {
+      models.put(k, m.getInteger(k, 0));
+    }
+    Set<String> loaded = new HashSet<>();
+    for (Object o : j.getJsonArray("loaded", new JsonArray())) {
+      loaded.add(String.valueOf(o));
+    }
+    return new SiteState(j.getString("name"), j.getString("node"), Math.max(1, j.getInteger("loops", 1)),
+        j.getBoolean("healthy", false), j.getBoolean("draining", false), Math.max(1, j.getInteger("slots", 1)),
+        Math.max(1, j.getInteger("max", 1)), j.getInteger("inflight", 0), models, loaded,
+        j.getLong("served", 0L));
+  }
+}

@@ -1,0 +1,228 @@
+package io.hivemesh.mesh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hivemesh.NodeConfig;
+import io.hivemesh.backend.OllamaBackend;
+import io.hivemesh.relay.BodySink;
+import io.hivemesh.relay.Cancellation;
+import io.hivemesh.relay.RelayException;
+import io.hivemesh.relay.RelayRequest;
+import io.hivemesh.relay.RelayResponse;
+import io.hivemesh.sim.OllamaSim;
+import io.hivemesh.sim.SimOptions;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The stream protocol between two inboxes on a local event bus: the serving inbox relays to a real
+ * simulated Ollama, the origin inbox turns frames back into a response.
+ */
+@ExtendWith(VertxExtension.class)
+class BusStreamTest {
+
+  private OllamaSim sim;
+  private Inbox origin;
+  private Inbox server;
+  private OllamaBackend backend;
+  private Context context;
+
+  private static NodeConfig config(String name, String ollama, String... extra) {
+    List<String> args = new java.util.ArrayList<>(List.of("--name", name, "--ollama", ollama));
+    args.addAll(List.of(extra));
+    return NodeConfig.parse(args.toArray(String[]::new), Map.of());
+  }
+
+  @BeforeEach
+  void setUp(Vertx vertx, VertxTestContext test) {
+    start(vertx, test, SimOptions.defaults().withModels(List.of("m")).withLoadMs(0).withTokensPerSecond(0), "512");
+  }
+
+  private void start(Vertx vertx, VertxTestContext test, SimOptions options, String maxInflight) {
+    context = vertx.getOrCreateContext();
+    context.runOnContext(v -> OllamaSim.start(vertx, options.withPort(0)).compose(s -> {
+      sim = s;
+      NodeConfig serverConfig = config("server", s.url(), "--max-inflight", maxInflight);
+      backend = new OllamaBackend(vertx, serverConfig, new LocalLoad(serverConfig.maxInflight()));
+      server = new Inbox(vertx, serverConfig, 0, backend);
+      origin = new Inbox(vertx, config("origin", "http://127.0.0.1:1"), 0, null);
+      return Future.all(server.start(), origin.start());
+    }).onComplete(test.succeedingThenComplete()));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    stopAll();
+  }
+
+  private void stopAll() throws Exception {
+    Promise<Void> stopped = Promise.promise();
+    context.runOnContext(v -> Future.all(server.stop(), origin.stop(), sim.close(), backend.close()).<Void>mapEmpty()
+        .onComplete(stopped));
+    stopped.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** Starts over with another sim and site limit; the inbox addresses must not be registered twice. */
+  private void restart(Vertx vertx, SimOptions options, String maxInflight) throws Exception {
+    stopAll();
+    VertxTestContext started = new VertxTestContext();
+    start(vertx, started, options, maxInflight);
+    assertTrue(started.awaitCompletion(10, TimeUnit.SECONDS));
+  }
+
+  private static RelayRequest generate(int tokens) {
+    MultiMap h = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json");
+    return new RelayRequest(HttpMethod.POST, "/api/generate", h,
+        Buffer.buffer("{\"model\":\"m\",\"prompt\":\"tell me\",\"options\":{\"num_predict\":" + tokens + "}}"));
+  }
+
+  /** Collects a body; completes with it, fails with the mid-stream error. */
+  private static final class Collector implements BodySink {
+    final Buffer body = Buffer.buffer();
+    final Promise<Buffer> done = Promise.promise();
+    int chunks;
+
+    @Override
+    public void write(Buffer chunk) {
+      chunks++;
+      body.appendBuffer(chunk);
+    }
+
+    @Override
+    public void end() {
+      done.tryComplete(body);
+    }
+
+    @Override
+    public void fail(String message) {
+      done.tryFail(message);
+    }
+  }
+
+  private Future<RelayResponse> open(RelayRequest req) {
+    Promise<RelayResponse> p = Promise.promise();
+    context.runOnContext(v -> origin.open("server", 1, req, "m:latest", new Cancellation()).onComplete(p));
+    return p.future();
+  }
+
+  @Test
+  void relaysTheExactBytesTheSiteProduced(Vertx vertx, VertxTestContext test) {
+    Future<Buffer> direct = backend.relay(generate(150), "m:latest", new Cancellation()).compose(r -> {
+      Collector c = new Collector();
+      r.start(c);
+      return c.done.future();
+    });
+    Future<Buffer> viaBus = open(generate(150)).compose(r -> {
+      test.verify(() -> {
+        assertEquals(200, r.status());
+        assertEquals("application/x-ndjson", r.headers().get("content-type"));
+        assertEquals("server", r.site());
+      });
+      Collector c = new Collector();
+      r.start(c);
+      return c.done.future();
+    });
+    Future.all(direct, viaBus).onComplete(test.succeeding(v -> test.verify(() -> {
+      String a = direct.result().toString().replaceAll("\"created_at\":\"[^\"]*\"", "").replaceAll("_duration\":\\d+", "");
+      String b = viaBus.result().toString().replaceAll("\"created_at\":\"[^\"]*\"", "").replaceAll("_duration\":\\d+", "");
+      assertEquals(a, b);
+      assertTrue(b.lines().count() > 150);
+      assertEquals(0, backend.load().total());
+      test.completeNow();
+    })));
+  }
+
+  @Test
+  void aSiteSendsNoMoreThanItWasGrantedWhileTheClientIsNotReading(Vertx vertx, VertxTestContext test) {
+    // 2000 chunks answered at once: without credit they would all pile up at the origin.
+    open(generate(2000)).onComplete(test.succeeding(r -> {
+      RemoteStream stream = (RemoteStream) r;
+      vertx.setTimer(500, t -> {
+        test.verify(() -> assertTrue(stream.buffered() <= BusProtocol.WINDOW + 1,
+            "buffered " + stream.buffered() + " chunks, window " + BusProtocol.WINDOW));
+        Collector c = new Collector();
+        stream.start(c);
+        c.done.future().onComplete(test.succeeding(body -> test.verify(() -> {
+          assertTrue(body.toString().trim().endsWith("}"));
+          assertTrue(body.toString().contains("\"done\":true"));
+          test.completeNow();
+        })));
+      });
+    }));
+  }
+
+  @Test
+  void cancellingClosesTheSitesOllamaRequest(Vertx vertx, VertxTestContext test) throws Exception {
+    restart(vertx, SimOptions.defaults().withModels(List.of("m")).withLoadMs(0).withTokensPerSecond(20), "512");
+    open(generate(500)).onComplete(test.succeeding(r -> {
+      r.start(new BodySink() {
+        boolean cancelled;
+
+        @Override
+        public void write(Buffer chunk) {
+          if (!cancelled) {
+            cancelled = true;
+            r.cancel();
+          }
+        }
+
+        @Override
+        public void end() {
+          test.failNow("ended after cancel");
+        }
+
+        @Override
+        public void fail(String message) {
+          test.failNow("failed after cancel: " + message);
+        }
+      });
+      long timer = vertx.setPeriodic(20, id -> {
+        if (sim.stats().canceled() == 1 && sim.stats().active() == 0 && backend.load().total() == 0
+            && server.openStreams() == 0) {
+          vertx.cancelTimer(id);
+          test.completeNow();
+        }
+      });
+      vertx.setTimer(10_000, id -> vertx.cancelTimer(timer));
+    }));
+  }
+
+  @Test
+  void aFullSiteRefusesTheOpenSoTheOriginCanTryElsewhere(Vertx vertx, VertxTestContext test) throws Exception {
+    restart(vertx, SimOptions.defaults().withModels(List.of("m")).withLoadMs(0).withTokensPerSecond(0), "1");
+    assertTrue(backend.tryAcquire("m:latest"));
+    open(generate(3)).onComplete(test.failing(err -> test.verify(() -> {
+      RelayException re = (RelayException) err;
+      assertEquals(503, re.status());
+      assertTrue(re.retryable());
+      test.completeNow();
+    })));
+  }
+
+  @Test
+  void anUnknownSiteFailsFastAndRetryably(Vertx vertx, VertxTestContext test) {
+    Promise<RelayResponse> p = Promise.promise();
+    context.runOnContext(v -> origin.open("nowhere", 1, generate(3), "m:latest", new Cancellation()).onComplete(p));
+    p.future().onComplete(test.failing(err -> test.verify(() -> {
+      RelayException re = (RelayException) err;
+      assertEquals(502, re.status());
+      assertTrue(re.retryable());
+      test.completeNow();
+    })));
+  }
+}

@@ -1,0 +1,127 @@
+package io.hivemesh.mesh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hivemesh.routing.Candidate;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class MeshViewTest {
+
+  private final LocalLoad localLoad = new LocalLoad(10);
+  private final MeshView view = new MeshView("self", localLoad);
+
+  private static JsonObject tag(String name) {
+    return new JsonObject().put("name", name).put("model", name).put("modified_at", "2025-01-02T03:04:05Z").put("size", 1);
+  }
+
+  private static SiteInventory inventory(String site, String version, List<String> models, List<String> loaded) {
+    return new SiteInventory(site, version, models.stream().map(MeshViewTest::tag).toList(),
+        loaded.stream().map(m -> tag(m).put("expires_at", "2030-01-01T00:00:00Z")).toList());
+  }
+
+  private static SiteState state(String site, boolean healthy, int inflight, Map<String, Integer> perModel, Set<String> loaded) {
+    return new SiteState(site, "node-" + site, 2, healthy, false, 2, 8, inflight, perModel, loaded, 0);
+  }
+
+  @Test
+  void candidatesAreTheLiveHealthySitesHoldingTheModel() {
+    view.putInventory(inventory("a", "0.12.0", List.of("llama3.2:latest", "phi3:latest"), List.of("llama3.2:latest")));
+    view.putInventory(inventory("b", "0.11.4", List.of("llama3.2:latest"), List.of()));
+    view.putInventory(inventory("c", "0.12.0", List.of("llama3.2:latest"), List.of()));
+    view.putState(state("a", true, 1, Map.of("llama3.2:latest", 1), Set.of("llama3.2:latest")));
+    view.putState(state("b", true, 0, Map.of(), Set.of()));
+    view.putState(state("c", false, 0, Map.of(), Set.of()));
+
+    List<Candidate> c = view.candidates("llama3.2:latest").sites();
+    assertEquals(Set.of("a", "b"), Set.copyOf(c.stream().map(Candidate::site).toList()));
+    Candidate a = c.stream().filter(x -> x.site().equals("a")).findFirst().orElseThrow();
+    assertTrue(a.loaded());
+    assertEquals(1, a.modelInflight());
+    assertEquals(List.of("a"), view.candidates("phi3:latest").sites().stream().map(Candidate::site).toList());
+    assertTrue(view.candidates("mistral:latest").sites().isEmpty());
+  }
+
+  @Test
+  void aSiteWithoutLoadEntryOrInventoryIsNotACandidate() {
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    assertTrue(view.candidates("m:latest").sites().isEmpty());
+    view.putState(state("a", true, 0, Map.of(), Set.of()));
+    assertEquals(1, view.candidates("m:latest").sites().size());
+    view.removeState("a");
+    assertTrue(view.candidates("m:latest").sites().isEmpty());
+  }
+
+  @Test
+  void ownDispatchesCountUntilTheSiteRepublishes() {
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("a", true, 2, Map.of("m:latest", 2), Set.of()));
+    view.noteDispatched("a", "m:latest");
+    view.noteDispatched("a", "m:latest");
+    Candidate a = view.candidates("m:latest").sites().get(0);
+    assertEquals(4, a.modelInflight());
+    assertEquals(4, a.siteInflight());
+    view.putState(state("a", true, 3, Map.of("m:latest", 3), Set.of()));
+    assertEquals(3, view.candidates("m:latest").sites().get(0).modelInflight());
+  }
+
+  @Test
+  void fullSitesAreCountedAsSaturatedNotOffered() {
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("a", true, 8, Map.of("m:latest", 8), Set.of()));
+    MeshView.Candidates c = view.candidates("m:latest");
+    assertTrue(c.sites().isEmpty());
+    assertEquals(1, c.saturated());
+  }
+
+  @Test
+  void theOwnSiteUsesExactLiveCounts() {
+    view.putInventory(inventory("self", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("self", true, 5, Map.of("m:latest", 5), Set.of()));
+    assertTrue(localLoad.tryAcquire("m:latest"));
+    Candidate self = view.candidates("m:latest").sites().get(0);
+    assertTrue(self.local());
+    assertEquals(1, self.modelInflight());
+    // An expiry seen for the own entry never hides this node from itself.
+    view.removeState("self");
+    assertEquals(1, view.candidates("m:latest").sites().size());
+  }
+
+  @Test
+  void aMemberLeavingTakesItsSitesAlong() {
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("a", true, 0, Map.of(), Set.of()));
+    assertEquals(List.of("a"), view.removeNode("node-a"));
+    assertTrue(view.candidates("m:latest").sites().isEmpty());
+    assertFalse(view.nodesJson().encode().contains("\"a\""));
+  }
+
+  @Test
+  void catalogIsTheUnionOneEntryPerModel() {
+    view.putInventory(inventory("a", "0.12.0", List.of("llama3.2:latest", "phi3:latest"), List.of("llama3.2:latest")));
+    view.putInventory(inventory("b", "0.11.4", List.of("llama3.2:latest", "mistral:latest"), List.of("llama3.2:latest")));
+    view.putState(state("a", true, 0, Map.of(), Set.of()));
+    view.putState(state("b", true, 0, Map.of(), Set.of()));
+    MeshView.Catalog cat = view.catalog();
+    JsonObject tags = cat.tags().toJsonObject();
+    assertEquals(List.of("llama3.2:latest", "mistral:latest", "phi3:latest"),
+        tags.getJsonArray("models").stream().map(o -> ((JsonObject) o).getString("name")).toList());
+    assertEquals(1, cat.ps().toJsonObject().getJsonArray("models").size());
+    assertEquals("0.11.4", cat.version());
+    JsonObject models = cat.openAiModels().toJsonObject();
+    assertEquals("list", models.getString("object"));
+    assertEquals(3, models.getJsonArray("data").size());
+    assertEquals("library", models.getJsonArray("data").getJsonObject(0).getString("owned_by"));
+  }
+
+  @Test
+  void emptyMeshListsNothingButNeverNull() {
+    assertEquals("{\"models\":[]}", view.catalog().tags().toString());
+    assertEquals("{\"models\":[]}", view.catalog().ps().toString());
+  }
+}
