@@ -1,0 +1,70 @@
+package io.hivemesh;
+
+import io.hivemesh.api.HttpApi;
+import io.hivemesh.backend.OllamaBackend;
+import io.hivemesh.mesh.Dispatcher;
+import io.hivemesh.mesh.Inbox;
+import io.hivemesh.mesh.MeshView;
+import io.hivemesh.routing.RoutingStrategy;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One event loop's share of a node: its bus inbox, its dispatcher and an HTTP server on the
+ * node's port. A request and the bus frames of its stream stay on this loop from start to end.
+ */
+final class ApiVerticle extends VerticleBase {
+
+  private final NodeConfig config;
+  private final int loop;
+  private final int port;
+  private final MeshView view;
+  private final RoutingStrategy strategy;
+  private final OllamaBackend backend;
+  private final AtomicInteger activeRequests;
+  private Inbox inbox;
+  private HttpServer server;
+
+  ApiVerticle(NodeConfig config, int loop, int port, MeshView view, RoutingStrategy strategy,
+              OllamaBackend backend, AtomicInteger activeRequests) {
+    this.config = config;
+    this.loop = loop;
+    this.port = port;
+    this.view = view;
+    this.strategy = strategy;
+    this.backend = backend;
+    this.activeRequests = activeRequests;
+  }
+
+  @Override
+  public Future<?> start() {
+    inbox = new Inbox(vertx, config, loop, backend);
+    Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox);
+    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests);
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(port)
+            .setTcpNoDelay(true).setCompressionSupported(false))
+        .requestHandler(api.router());
+    return inbox.start().compose(v -> server.listen());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server.close().eventually(() -> inbox.stop());
+  }
+
+  int actualPort() {
+    return server.actualPort();
+  }
+
+  Context loopContext() {
+    return context;
+  }
+
+  Inbox inbox() {
+    return inbox;
+  }
+}

@@ -1,0 +1,170 @@
+package io.hivemesh;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.hivemesh.backend.InventoryPoller;
+import io.hivemesh.backend.OllamaBackend;
+import io.hivemesh.mesh.ClusterConfig;
+import io.hivemesh.mesh.ClusterSync;
+import io.hivemesh.mesh.LocalLoad;
+import io.hivemesh.mesh.MeshView;
+import io.hivemesh.mesh.SiteState;
+import io.hivemesh.routing.RoutingStrategy;
+import io.hivemesh.routing.Strategies;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running mesh node: a clustered Vert.x instance that serves the Ollama API on its HTTP port,
+ * relays to its own Ollama, and publishes its site in the cluster. {@link #start} wires it up in
+ * the order that keeps it invisible to peers until it can serve.
+ */
+public final class HiveNode {
+
+  private static final Logger log = LoggerFactory.getLogger(HiveNode.class);
+
+  private final NodeConfig config;
+  private final Vertx vertx;
+  private final HazelcastClusterManager cluster;
+  private final LocalLoad load;
+  private final MeshView view;
+  private final OllamaBackend backend;
+  private final InventoryPoller poller;
+  private final List<ApiVerticle> loops = new ArrayList<>();
+  private static final long LOAD_DEBOUNCE_MS = 50;
+  private final AtomicBoolean publishPending = new AtomicBoolean();
+  private ClusterSync sync;
+  private int httpPort;
+
+  private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster) {
+    this.config = config;
+    this.vertx = vertx;
+    this.cluster = cluster;
+    this.load = new LocalLoad(config.maxInflight(), this::loadChanged);
+    this.view = new MeshView(config.name(), load);
+    this.backend = new OllamaBackend(vertx, config, load);
+    this.poller = new InventoryPoller(vertx, config, p -> publishNow());
+    backend.onInventoryChange(poller::refreshNow);
+    backend.onUnreachable(poller::refreshNow);
+  }
+
+  /** Joins the mesh and starts serving. Fails if the cluster or a port cannot be had. */
+  public static Future<HiveNode> start(NodeConfig config) {
+    HazelcastClusterManager cluster = new HazelcastClusterManager(ClusterConfig.load(config));
+    EventBusOptions bus = new EventBusOptions()
+        .setHost(config.clusterHost()).setPort(config.busPort())
+        .setClusterPublicHost(config.clusterHost()).setClusterPublicPort(config.busPort())
+        .setConnectTimeout((int) config.connectTimeout().toMillis());
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setEventBusOptions(bus);
+    return Vertx.builder().with(options).withClusterManager(cluster).buildClustered()
+        .compose(vertx -> new HiveNode(config, vertx, cluster).boot()
+            .recover(err -> vertx.close().transform(v -> Future.failedFuture(err))));
+  }
+
+  private Future<HiveNode> boot() {
+    RoutingStrategy strategy = Strategies.create(config.strategy());
+    AtomicInteger active = new AtomicInteger();
+    // Every loop listens on the same port; for "any free port" Vert.x shares one random port
+    // between servers that ask for the same negative port.
+    int listenPort = config.port() == 0 ? -1 : config.port();
+    Future<Integer> deployed = poller.start().map(0);
+    for (int i = 0; i < config.eventLoops(); i++) {
+      int loop = i;
+      deployed = deployed.compose(v -> deployLoop(strategy, active, loop, listenPort));
+    }
+    return deployed
+        .compose(port -> {
+          httpPort = port;
+          sync = new ClusterSync(vertx, cluster.getHazelcastInstance(), view, config.name(),
+              config.publishInterval().toMillis(), config.entryTtl().toMillis(), this::ownState, poller::inventory,
+              this::siteLost);
+          return sync.start();
+        })
+        .map(v -> {
+          log.info("node '{}' serving the Ollama API on http://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
+              config.name(), config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
+              config.clusterHost(), config.busPort(), config.strategy());
+          return this;
+        });
+  }
+
+  private Future<Integer> deployLoop(RoutingStrategy strategy, AtomicInteger active, int loop, int port) {
+    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, active);
+    loops.add(verticle);
+    return vertx.deployVerticle(verticle).map(id -> verticle.actualPort());
+  }
+
+  private SiteState ownState() {
+    return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), false,
+        config.parallel(), config.maxInflight(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
+  }
+
+  /**
+   * Peers see a changed load within {@value #LOAD_DEBOUNCE_MS} ms instead of waiting for the next
+   * refresh, at the cost of at most one cluster write per that interval.
+   */
+  private void loadChanged() {
+    if (publishPending.compareAndSet(false, true)) {
+      vertx.setTimer(LOAD_DEBOUNCE_MS, id -> {
+        publishPending.set(false);
+        publishNow();
+      });
+    }
+  }
+
+  private void publishNow() {
+    if (sync != null) {
+      sync.publish();
+    }
+  }
+
+  private void siteLost(String site) {
+    for (ApiVerticle loop : loops) {
+      loop.loopContext().runOnContext(v -> loop.inbox().siteLost(site));
+    }
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public MeshView view() {
+    return view;
+  }
+
+  public HazelcastInstance hazelcast() {
+    return cluster.getHazelcastInstance();
+  }
+
+  /** Leaves the mesh cleanly: withdraws the site, stops serving, leaves the cluster. */
+  public Future<Void> close() {
+    // Completed by whichever thread finishes closing Vert.x: a future bound to one of this node's
+    // event loops could no longer deliver its result once they are gone.
+    Promise<Void> closed = Promise.promise();
+    // Withdrawing is a courtesy to peers (they would notice the leave anyway): never let it hang a shutdown.
+    Future<Void> withdrawn = sync == null ? Future.succeededFuture() : sync.stop().timeout(3, TimeUnit.SECONDS);
+    withdrawn.recover(err -> Future.succeededFuture())
+        .compose(v -> poller.close())
+        .compose(v -> backend.close())
+        .onComplete(ar -> vertx.close().onComplete(closed));
+    return closed.future();
+  }
+}

@@ -1,0 +1,246 @@
+package io.hivemesh.api;
+
+import io.hivemesh.NodeConfig;
+import io.hivemesh.mesh.Dispatcher;
+import io.hivemesh.mesh.MeshView;
+import io.hivemesh.mesh.NoSiteException;
+import io.hivemesh.model.ModelName;
+import io.hivemesh.relay.Cancellation;
+import io.hivemesh.relay.RelayException;
+import io.hivemesh.relay.RelayRequest;
+import io.hivemesh.relay.RelayResponse;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's Ollama-compatible HTTP surface. Inference is relayed to a site that holds the model;
+ * listings are answered from the mesh view; model management goes to the site named in
+ * {@code X-Hive-Node}.
+ */
+public final class HttpApi {
+
+  public static final String NODE_HEADER = "X-Hive-Node";
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+  private static final String JSON = "application/json; charset=utf-8";
+
+  private final Vertx vertx;
+  private final NodeConfig config;
+  private final MeshView view;
+  private final Dispatcher dispatcher;
+  private final AtomicInteger activeRequests;
+
+  public HttpApi(Vertx vertx, NodeConfig config, MeshView view, Dispatcher dispatcher, AtomicInteger activeRequests) {
+    this.vertx = vertx;
+    this.config = config;
+    this.view = view;
+    this.dispatcher = dispatcher;
+    this.activeRequests = activeRequests;
+  }
+
+  /** An inference route: how it names a missing or unknown model. */
+  private enum Inference {
+    GENERATE(false, 404, "model '' not found", "model '%s' not found"),
+    CHAT(false, 400, "model is required", "model '%s' not found"),
+    EMBED(false, 400, "model is required", "model '%s' not found"),
+    EMBEDDINGS(false, 400, "model is required", "model \"%s\" not found, try pulling it first"),
+    SHOW(false, 400, "model is required", "model '%s' not found"),
+    OPENAI(true, 400, "model is required", "model \"%s\" not found, try pulling it first");
+
+    final boolean openAi;
+    final int missingStatus;
+    final String missingMessage;
+    final String notFound;
+
+    Inference(boolean openAi, int missingStatus, String missingMessage, String notFound) {
+      this.openAi = openAi;
+      this.missingStatus = missingStatus;
+      this.missingMessage = missingMessage;
+      this.notFound = notFound;
+    }
+  }
+
+  public Router router() {
+    Router router = Router.router(vertx);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.bodyLimit());
+
+    router.route(HttpMethod.GET, "/").handler(this::root);
+    router.route(HttpMethod.HEAD, "/").handler(this::root);
+    router.route(HttpMethod.GET, "/api/version").handler(this::version);
+    router.route(HttpMethod.HEAD, "/api/version").handler(this::version);
+    router.route(HttpMethod.GET, "/api/tags").handler(ctx -> json(ctx, view.catalog().tags()));
+    router.route(HttpMethod.HEAD, "/api/tags").handler(ctx -> json(ctx, view.catalog().tags()));
+    router.route(HttpMethod.GET, "/api/ps").handler(ctx -> json(ctx, view.catalog().ps()));
+    router.route(HttpMethod.GET, "/v1/models").handler(ctx -> json(ctx, view.catalog().openAiModels()));
+    router.route(HttpMethod.GET, "/v1/models/:model").handler(this::openAiModel);
+    router.route(HttpMethod.GET, "/hive/nodes").handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
+
+    inference(router, body, "/api/generate", Inference.GENERATE);
+    inference(router, body, "/api/chat", Inference.CHAT);
+    inference(router, body, "/api/embed", Inference.EMBED);
+    inference(router, body, "/api/embeddings", Inference.EMBEDDINGS);
+    inference(router, body, "/api/show", Inference.SHOW);
+    inference(router, body, "/v1/chat/completions", Inference.OPENAI);
+    inference(router, body, "/v1/completions", Inference.OPENAI);
+    inference(router, body, "/v1/embeddings", Inference.OPENAI);
+
+    for (String path : new String[] {"/api/pull", "/api/push", "/api/create", "/api/copy"}) {
+      router.route(HttpMethod.POST, path).handler(body).handler(this::manage);
+    }
+    router.route(HttpMethod.DELETE, "/api/delete").handler(body).handler(this::manage);
+    router.route(HttpMethod.HEAD, "/api/blobs/:digest").handler(this::manage);
+    router.route(HttpMethod.POST, "/api/blobs/:digest").handler(body).handler(this::manage);
+
+    router.errorHandler(404, ctx -> plain(ctx.response(), 404, "404 page not found"));
+    router.errorHandler(405, ctx -> plain(ctx.response(), 405, "405 method not allowed"));
+    router.errorHandler(413, ctx -> OllamaErrors.send(ctx.response(), 413,
+        "request body too large (limit " + config.bodyLimit() + " bytes)", isOpenAi(ctx.request())));
+    router.errorHandler(500, ctx -> {
+      log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+      OllamaErrors.send(ctx.response(), 500, "internal error in the mesh node", isOpenAi(ctx.request()));
+    });
+    return router;
+  }
+
+  private static boolean isOpenAi(HttpServerRequest req) {
+    return req.path() != null && req.path().startsWith("/v1/");
+  }
+
+  private void inference(Router router, BodyHandler body, String path, Inference kind) {
+    // Admission first, on a route of its own: an overloaded node refuses before buffering a body.
+    router.route(HttpMethod.POST, path).handler(this::admit);
+    router.route(HttpMethod.POST, path).handler(body).handler(ctx -> infer(ctx, kind));
+  }
+
+  /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
+  private void admit(RoutingContext ctx) {
+    if (activeRequests.incrementAndGet() > config.maxRequests()) {
+      activeRequests.decrementAndGet();
+      OllamaErrors.send(ctx.response(), 503, OllamaErrors.BUSY, isOpenAi(ctx.request()));
+      return;
+    }
+    ctx.addEndHandler(v -> activeRequests.decrementAndGet());
+    ctx.next();
+  }
+
+  private void infer(RoutingContext ctx, Inference kind) {
+    Buffer bodyBytes = ctx.body().buffer();
+    BodyModel parsed = BodyModel.of(bodyBytes);
+    HttpServerResponse out = ctx.response();
+    if (parsed.error() != null) {
+      OllamaErrors.send(out, 400, parsed.error(), kind.openAi);
+      return;
+    }
+    if (parsed.model() == null || parsed.model().isBlank()) {
+      OllamaErrors.send(out, kind.missingStatus, kind.missingMessage, kind.openAi);
+      return;
+    }
+    String model = parsed.model();
+    String pinned = ctx.request().getHeader(NODE_HEADER);
+    RelayRequest req = relayRequest(ctx.request(), bodyBytes);
+    Cancellation cancel = cancelOnHangUp(out);
+    dispatcher.dispatch(req, ModelName.key(model), pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
+        .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), kind, model));
+  }
+
+  private void manage(RoutingContext ctx) {
+    String site = ctx.request().getHeader(NODE_HEADER);
+    if (site == null || site.isBlank()) {
+      OllamaErrors.send(ctx.response(), 400,
+          "model management needs the " + NODE_HEADER + " header naming the site to change", false);
+      return;
+    }
+    Buffer bodyBytes = ctx.body().available() ? ctx.body().buffer() : null;
+    RelayRequest req = relayRequest(ctx.request(), bodyBytes == null ? Buffer.buffer() : bodyBytes);
+    dispatcher.toSite(req, site.trim(), cancelOnHangUp(ctx.response()))
+        .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), Inference.SHOW, ""));
+  }
+
+  /** A client that hangs up before its answer starts stops the work wherever it is waiting. */
+  private static Cancellation cancelOnHangUp(HttpServerResponse out) {
+    Cancellation cancel = new Cancellation();
+    out.closeHandler(v -> cancel.cancel());
+    return cancel;
+  }
+
+  private static RelayRequest relayRequest(HttpServerRequest request, Buffer body) {
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    for (String name : RelayRequest.FORWARDED_HEADERS) {
+      String v = request.getHeader(name);
+      if (v != null) {
+        headers.add(name, v);
+      }
+    }
+    return new RelayRequest(request.method(), request.uri(), headers, body == null ? Buffer.buffer() : body);
+  }
+
+  private void answer(RoutingContext ctx, RelayResponse answer, Throwable failure, Inference kind, String model) {
+    HttpServerResponse out = ctx.response();
+    if (answer != null) {
+      if (out.closed()) {
+        answer.cancel();
+      } else {
+        ResponseRelay.relay(out, answer);
+      }
+      return;
+    }
+    if (failure instanceof NoSiteException none) {
+      switch (none.reason()) {
+        case MODEL_NOT_FOUND -> OllamaErrors.send(out, 404, String.format(kind.notFound, model), kind.openAi);
+        case NODE_NOT_FOUND -> OllamaErrors.send(out, 404, "node '" + none.getMessage() + "' is not in the mesh", kind.openAi);
+        case SATURATED -> OllamaErrors.send(out, 503, OllamaErrors.BUSY, kind.openAi);
+        default -> throw new IllegalStateException(none.reason().name());
+      }
+    } else if (failure instanceof RelayException re) {
+      OllamaErrors.send(out, re.status(), re.getMessage(), kind.openAi);
+    } else {
+      log.error("relay failed unexpectedly", failure);
+      OllamaErrors.send(out, 502, "the mesh could not reach a site: " + failure.getMessage(), kind.openAi);
+    }
+  }
+
+  private void root(RoutingContext ctx) {
+    plain(ctx.response(), 200, "Ollama is running");
+  }
+
+  private void version(RoutingContext ctx) {
+    json(ctx, new JsonObject().put("version", view.catalog().version()).toBuffer());
+  }
+
+  private void openAiModel(RoutingContext ctx) {
+    String id = ctx.pathParam("model");
+    JsonObject m = view.catalog().openAiModelById().get(ModelName.key(id));
+    if (m == null) {
+      OllamaErrors.send(ctx.response(), 404, "model \"" + id + "\" not found", true);
+    } else {
+      json(ctx, m.toBuffer());
+    }
+  }
+
+  private static void json(RoutingContext ctx, Buffer body) {
+    HttpServerResponse out = ctx.response().putHeader("Content-Type", JSON);
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      out.putHeader("Content-Length", Integer.toString(body.length())).end();
+    } else {
+      out.end(body);
+    }
+  }
+
+  private static void plain(HttpServerResponse out, int status, String text) {
+    out.setStatusCode(status).putHeader("Content-Type", "text/plain; charset=utf-8");
+    if (out.headWritten()) {
+      return;
+    }
+    out.end(text);
+  }
+}

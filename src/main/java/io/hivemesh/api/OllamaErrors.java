@@ -1,0 +1,39 @@
+package io.hivemesh.api;
+
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/** Errors as Ollama writes them: {@code {"error":"..."}}, and OpenAI's shape on {@code /v1}. */
+final class OllamaErrors {
+
+  static final String BUSY = "server busy, please try again.  maximum pending requests exceeded";
+
+  private OllamaErrors() {
+  }
+
+  static void send(HttpServerResponse out, int status, String message, boolean openAi) {
+    if (out.ended() || out.closed()) {
+      return;
+    }
+    if (status == 503) {
+      out.putHeader("Retry-After", "1");
+    }
+    out.setStatusCode(status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end((openAi ? openAi(status, message) : native_(message)).encode());
+  }
+
+  static JsonObject native_(String message) {
+    return new JsonObject().put("error", message);
+  }
+
+  static JsonObject openAi(int status, String message) {
+    String type = switch (status) {
+      case 400, 413 -> "invalid_request_error";
+      case 404 -> "not_found_error";
+      default -> "api_error";
+    };
+    return new JsonObject().put("error", new JsonObject().put("message", message).put("type", type)
+        .putNull("param").putNull("code"));
+  }
+}
