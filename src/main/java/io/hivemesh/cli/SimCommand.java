@@ -1,0 +1,51 @@
+package io.hivemesh.cli;
+
+import io.hivemesh.config.OptionSpec;
+import io.hivemesh.config.Settings;
+import io.hivemesh.sim.OllamaSim;
+import io.hivemesh.sim.SimOptions;
+import io.vertx.core.Vertx;
+import java.util.List;
+
+/** {@code hive sim}: the Ollama emulator on its own, for tests, benchmarks and users' own apps. */
+final class SimCommand {
+
+  static final List<OptionSpec> OPTIONS = List.of(
+      OptionSpec.of("config", null, "YAML file with option: value lines"),
+      OptionSpec.of("host", "127.0.0.1", "address to listen on"),
+      OptionSpec.of("port", "11434", "port to listen on (0: any free port)"),
+      OptionSpec.required("models", "models on disk, NAME[,NAME...]"),
+      OptionSpec.of("name", "sim", "name used in logs"),
+      OptionSpec.of("parallel", "1", "requests served at once per loaded model (OLLAMA_NUM_PARALLEL)"),
+      OptionSpec.of("tokens-per-second", "50", "generation speed per request; 0 answers at once"),
+      OptionSpec.of("load-ms", "1500", "time to load a model on first use"),
+      OptionSpec.of("max-loaded", "3", "models loaded at once (OLLAMA_MAX_LOADED_MODELS)"),
+      OptionSpec.of("max-queue", "512", "requests waiting for a load before 503 (OLLAMA_MAX_QUEUE)"),
+      OptionSpec.of("seed", "42", "seed of the generated text"));
+
+  private SimCommand() {
+  }
+
+  static SimOptions parse(String[] args) {
+    Settings s = Settings.resolve(OPTIONS, args, System.getenv());
+    List<String> models = s.list("models");
+    if (models.isEmpty()) {
+      throw new io.hivemesh.config.ConfigException("--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
+    }
+    return new SimOptions(s.string("host"), s.port("port", true), s.string("name"), models,
+        s.integer("parallel", 1, 1024), s.decimal("tokens-per-second", 0), s.integer("load-ms", 0, 3_600_000),
+        s.integer("max-loaded", 1, 1024), s.integer("max-queue", 1, 1_000_000), s.integer("seed", Integer.MIN_VALUE, Integer.MAX_VALUE));
+  }
+
+  static void run(String[] args, java.io.PrintStream out) {
+    if (Settings.wantsHelp(args)) {
+      out.print(Settings.usage("sim", OPTIONS));
+      return;
+    }
+    SimOptions options = parse(args);
+    Vertx vertx = Vertx.vertx();
+    OllamaSim sim = NodeCommand.await(OllamaSim.start(vertx, options), "cannot start the sim");
+    out.println("hive sim '" + options.name() + "' (an Ollama emulator) listening on " + sim.url()
+        + " with " + String.join(", ", options.models()));
+  }
+}

@@ -1,0 +1,126 @@
+package io.hivemesh;
+
+import static io.hivemesh.support.TestMesh.await;
+import static io.hivemesh.support.TestMesh.awaitTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.hivemesh.sim.OllamaSim;
+import io.hivemesh.sim.SimOptions;
+import io.hivemesh.support.Http;
+import io.hivemesh.support.TestMesh;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Sites going away under the mesh: their requests go elsewhere before any byte reaches a client. */
+class FailoverTest {
+
+  private static final String GENERATE = "{\"model\":\"llama3.2\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":2}}";
+
+  @Test
+  void aStoppedOllamaCostsNoClientErrorsAndComesBackWhenItReturns() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withParallel(4)
+          .withModels(List.of("llama3.2"));
+      mesh.add("one", base);
+      mesh.add("two", base);
+      mesh.awaitConverged();
+      int port = mesh.port("one");
+
+      // Before anyone notices: the next requests through 'one' hit a refused connection and move on.
+      OllamaSim stopped = mesh.sims.get("one");
+      int simPort = stopped.port();
+      await(stopped.close());
+      Map<String, Integer> servedBy = new HashMap<>();
+      for (int i = 0; i < 40; i++) {
+        HttpResponse<String> r = Http.post(port, "/api/generate", GENERATE);
+        assertEquals(200, r.statusCode(), r.body());
+        servedBy.merge(r.headers().firstValue("x-hive-node").orElse("?"), 1, Integer::sum);
+      }
+      assertEquals(Map.of("two", 40), servedBy);
+
+      // The site's health probe takes it out of every node's view...
+      awaitTrue("site 'one' is out of rotation everywhere", Duration.ofSeconds(5), () -> mesh.nodes.values().stream()
+          .allMatch(n -> !n.view().state("one").healthy()));
+
+      // ...and puts it back when its Ollama returns.
+      OllamaSim back = await(OllamaSim.start(mesh.simVertx, base.withName("one").withPort(simPort)));
+      mesh.sims.put("one", back);
+      awaitTrue("site 'one' is back", Duration.ofSeconds(5), () -> mesh.nodes.values().stream()
+          .allMatch(n -> n.view().state("one").healthy()));
+      awaitTrue("site 'one' serves again", Duration.ofSeconds(10), () ->
+          "one".equals(Http.post(port, "/api/generate", GENERATE, "X-Hive-Node", "one").headers()
+              .firstValue("x-hive-node").orElse("")));
+    }
+  }
+
+  @Test
+  void aCrashedNodeLeavesTheMeshAndItsModelsWithIt() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withParallel(4);
+      mesh.add("keeper", base.withModels(List.of("llama3.2")));
+      mesh.add("doomed", base.withModels(List.of("llama3.2", "mistral")));
+      mesh.awaitConverged();
+      int port = mesh.port("keeper");
+      assertEquals(200, Http.post(port, "/api/generate", GENERATE.replace("llama3.2", "mistral")).statusCode());
+
+      // A crash, not a goodbye: the member vanishes without leaving the cluster.
+      mesh.nodes.get("doomed").hazelcast().getLifecycleService().terminate();
+      mesh.nodes.remove("doomed").vertx().close();
+
+      awaitTrue("keeper no longer lists 'mistral'", Duration.ofSeconds(15),
+          () -> !Http.get(port, "/api/tags").body().contains("mistral"));
+      HttpResponse<String> gone = Http.post(port, "/api/generate", GENERATE.replace("llama3.2", "mistral"));
+      assertEquals(404, gone.statusCode());
+      assertEquals("model 'mistral' not found", new JsonObject(gone.body()).getString("error"));
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> r = Http.post(port, "/api/generate", GENERATE);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("keeper", r.headers().firstValue("x-hive-node").orElse(""));
+      }
+    }
+  }
+
+  @Test
+  void aStaleModelNotFoundMovesOnToTheNextSite() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withParallel(4)
+          .withModels(List.of("llama3.2"));
+      mesh.add("stale", base);
+      mesh.add("fresh", base);
+      mesh.awaitConverged();
+      // Deleted behind the mesh's back: until the next poll, 'stale' still advertises the model,
+      // and being local it is the first choice of its own node.
+      HttpResponse<String> deleted = Http.send(mesh.sims.get("stale").port(), "DELETE", "/api/delete",
+          "{\"model\":\"llama3.2\"}");
+      assertEquals(200, deleted.statusCode());
+      HttpResponse<String> r = Http.post(mesh.port("stale"), "/api/generate", GENERATE);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("fresh", r.headers().firstValue("x-hive-node").orElse(""));
+    }
+  }
+
+  @Test
+  void whenEverySiteIsFullTheAnswerIs503WithRetryAfter() throws Exception {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions slow = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(5).withModels(List.of("llama3.2"));
+      mesh.add("small", slow, "--max-inflight", "1");
+      mesh.awaitConverged();
+      int port = mesh.port("small");
+      String longAnswer = "{\"model\":\"llama3.2\",\"prompt\":\"x\",\"options\":{\"num_predict\":50}}";
+      java.util.concurrent.CompletableFuture<HttpResponse<String>> first =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> Http.post(port, "/api/generate", longAnswer));
+      awaitTrue("the only slot is taken", Duration.ofSeconds(5), () -> mesh.sims.get("small").stats().active() == 1);
+      HttpResponse<String> refused = Http.post(port, "/api/generate", GENERATE);
+      assertEquals(503, refused.statusCode());
+      assertEquals("1", refused.headers().firstValue("retry-after").orElse(""));
+      assertEquals("server busy, please try again.  maximum pending requests exceeded",
+          new JsonObject(refused.body()).getString("error"));
+      first.cancel(true);
+    }
+  }
+}
