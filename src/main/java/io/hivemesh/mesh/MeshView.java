@@ -295,15 +295,9 @@ public final class MeshView {
       }
     }
 
-    /** Ollama's {@code owned_by}: the namespace of a namespaced model, else {@code library}. */
+    /** Ollama's {@code owned_by}: the model's namespace ({@code library} for the official ones). */
     private static String owner(String id) {
-      String key = ModelName.key(id);
-      int slash = key.lastIndexOf('/');
-      if (slash < 0) {
-        return "library";
-      }
-      String path = key.substring(0, slash);
-      return path.substring(path.lastIndexOf('/') + 1);
+      return ModelName.parse(id).namespace();
     }
 
     static int compareVersions(String a, String b) {

@@ -1,5 +1,7 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.model.ModelName;
+
 import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayList;
 import java.util.Arrays;

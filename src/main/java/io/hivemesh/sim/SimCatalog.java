@@ -1,5 +1,7 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.model.ModelName;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,5 +1,7 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.model.ModelName;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -116,13 +116,13 @@ class BusStreamTest {
 
   private Future<RelayResponse> open(RelayRequest req) {
     Promise<RelayResponse> p = Promise.promise();
-    context.runOnContext(v -> origin.open("server", 1, req, "m:latest", new Cancellation()).onComplete(p));
+    context.runOnContext(v -> origin.open("server", 1, req, io.hivemesh.model.ModelName.key("m"), new Cancellation()).onComplete(p));
     return p.future();
   }
 
   @Test
   void relaysTheExactBytesTheSiteProduced(Vertx vertx, VertxTestContext test) {
-    Future<Buffer> direct = backend.relay(generate(150), "m:latest", new Cancellation()).compose(r -> {
+    Future<Buffer> direct = backend.relay(generate(150), io.hivemesh.model.ModelName.key("m"), new Cancellation()).compose(r -> {
       Collector c = new Collector();
       r.start(c);
       return c.done.future();
@@ -205,7 +205,7 @@ class BusStreamTest {
   @Test
   void aFullSiteRefusesTheOpenSoTheOriginCanTryElsewhere(Vertx vertx, VertxTestContext test) throws Exception {
     restart(vertx, SimOptions.defaults().withModels(List.of("m")).withLoadMs(0).withTokensPerSecond(0), "1");
-    assertTrue(backend.tryAcquire("m:latest"));
+    assertTrue(backend.tryAcquire(io.hivemesh.model.ModelName.key("m")));
     open(generate(3)).onComplete(test.failing(err -> test.verify(() -> {
       RelayException re = (RelayException) err;
       assertEquals(503, re.status());
@@ -217,7 +217,7 @@ class BusStreamTest {
   @Test
   void anUnknownSiteFailsFastAndRetryably(Vertx vertx, VertxTestContext test) {
     Promise<RelayResponse> p = Promise.promise();
-    context.runOnContext(v -> origin.open("nowhere", 1, generate(3), "m:latest", new Cancellation()).onComplete(p));
+    context.runOnContext(v -> origin.open("nowhere", 1, generate(3), io.hivemesh.model.ModelName.key("m"), new Cancellation()).onComplete(p));
     p.future().onComplete(test.failing(err -> test.verify(() -> {
       RelayException re = (RelayException) err;
       assertEquals(502, re.status());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hivemesh.model.ModelName;
 import io.hivemesh.routing.Candidate;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -15,6 +16,10 @@ class MeshViewTest {
 
   private final LocalLoad localLoad = new LocalLoad(10);
   private final MeshView view = new MeshView("self", localLoad);
+
+  private static String k(String name) {
+    return ModelName.key(name);
+  }
 
   private static JsonObject tag(String name) {
     return new JsonObject().put("name", name).put("model", name).put("modified_at", "2025-01-02T03:04:05Z").put("size", 1);
@@ -34,47 +39,47 @@ class MeshViewTest {
     view.putInventory(inventory("a", "0.12.0", List.of("llama3.2:latest", "phi3:latest"), List.of("llama3.2:latest")));
     view.putInventory(inventory("b", "0.11.4", List.of("llama3.2:latest"), List.of()));
     view.putInventory(inventory("c", "0.12.0", List.of("llama3.2:latest"), List.of()));
-    view.putState(state("a", true, 1, Map.of("llama3.2:latest", 1), Set.of("llama3.2:latest")));
+    view.putState(state("a", true, 1, Map.of(k("llama3.2"), 1), Set.of(k("llama3.2"))));
     view.putState(state("b", true, 0, Map.of(), Set.of()));
     view.putState(state("c", false, 0, Map.of(), Set.of()));
 
-    List<Candidate> c = view.candidates("llama3.2:latest").sites();
+    List<Candidate> c = view.candidates(k("llama3.2")).sites();
     assertEquals(Set.of("a", "b"), Set.copyOf(c.stream().map(Candidate::site).toList()));
     Candidate a = c.stream().filter(x -> x.site().equals("a")).findFirst().orElseThrow();
     assertTrue(a.loaded());
     assertEquals(1, a.modelInflight());
-    assertEquals(List.of("a"), view.candidates("phi3:latest").sites().stream().map(Candidate::site).toList());
-    assertTrue(view.candidates("mistral:latest").sites().isEmpty());
+    assertEquals(List.of("a"), view.candidates(k("phi3")).sites().stream().map(Candidate::site).toList());
+    assertTrue(view.candidates(k("mistral")).sites().isEmpty());
   }
 
   @Test
   void aSiteWithoutLoadEntryOrInventoryIsNotACandidate() {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
-    assertTrue(view.candidates("m:latest").sites().isEmpty());
+    assertTrue(view.candidates(k("m")).sites().isEmpty());
     view.putState(state("a", true, 0, Map.of(), Set.of()));
-    assertEquals(1, view.candidates("m:latest").sites().size());
+    assertEquals(1, view.candidates(k("m")).sites().size());
     view.removeState("a");
-    assertTrue(view.candidates("m:latest").sites().isEmpty());
+    assertTrue(view.candidates(k("m")).sites().isEmpty());
   }
 
   @Test
   void ownDispatchesCountUntilTheSiteRepublishes() {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
-    view.putState(state("a", true, 2, Map.of("m:latest", 2), Set.of()));
-    view.noteDispatched("a", "m:latest");
-    view.noteDispatched("a", "m:latest");
-    Candidate a = view.candidates("m:latest").sites().get(0);
+    view.putState(state("a", true, 2, Map.of(k("m"), 2), Set.of()));
+    view.noteDispatched("a", k("m"));
+    view.noteDispatched("a", k("m"));
+    Candidate a = view.candidates(k("m")).sites().get(0);
     assertEquals(4, a.modelInflight());
     assertEquals(4, a.siteInflight());
-    view.putState(state("a", true, 3, Map.of("m:latest", 3), Set.of()));
-    assertEquals(3, view.candidates("m:latest").sites().get(0).modelInflight());
+    view.putState(state("a", true, 3, Map.of(k("m"), 3), Set.of()));
+    assertEquals(3, view.candidates(k("m")).sites().get(0).modelInflight());
   }
 
   @Test
   void fullSitesAreCountedAsSaturatedNotOffered() {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
-    view.putState(state("a", true, 8, Map.of("m:latest", 8), Set.of()));
-    MeshView.Candidates c = view.candidates("m:latest");
+    view.putState(state("a", true, 8, Map.of(k("m"), 8), Set.of()));
+    MeshView.Candidates c = view.candidates(k("m"));
     assertTrue(c.sites().isEmpty());
     assertEquals(1, c.saturated());
   }
@@ -82,14 +87,14 @@ class MeshViewTest {
   @Test
   void theOwnSiteUsesExactLiveCounts() {
     view.putInventory(inventory("self", "0.12.0", List.of("m:latest"), List.of()));
-    view.putState(state("self", true, 5, Map.of("m:latest", 5), Set.of()));
-    assertTrue(localLoad.tryAcquire("m:latest"));
-    Candidate self = view.candidates("m:latest").sites().get(0);
+    view.putState(state("self", true, 5, Map.of(k("m"), 5), Set.of()));
+    assertTrue(localLoad.tryAcquire(k("m")));
+    Candidate self = view.candidates(k("m")).sites().get(0);
     assertTrue(self.local());
     assertEquals(1, self.modelInflight());
     // An expiry seen for the own entry never hides this node from itself.
     view.removeState("self");
-    assertEquals(1, view.candidates("m:latest").sites().size());
+    assertEquals(1, view.candidates(k("m")).sites().size());
   }
 
   @Test
@@ -97,7 +102,7 @@ class MeshViewTest {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
     view.putState(state("a", true, 0, Map.of(), Set.of()));
     assertEquals(List.of("a"), view.removeNode("node-a"));
-    assertTrue(view.candidates("m:latest").sites().isEmpty());
+    assertTrue(view.candidates(k("m")).sites().isEmpty());
     assertFalse(view.nodesJson().encode().contains("\"a\""));
   }
 

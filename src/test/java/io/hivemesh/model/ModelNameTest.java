@@ -1,7 +1,9 @@
 package io.hivemesh.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -9,8 +11,8 @@ class ModelNameTest {
 
   @Test
   void untaggedMeansLatest() {
-    assertEquals("llama3.2:latest", ModelName.key("llama3.2"));
     assertEquals(ModelName.key("llama3.2"), ModelName.key("llama3.2:latest"));
+    assertEquals("llama3.2:latest", ModelName.parse("llama3.2").display());
   }
 
   @Test
@@ -25,10 +27,18 @@ class ModelNameTest {
   @Test
   void tagsNamespacesAndOtherRegistriesDistinguish() {
     assertNotEquals(ModelName.key("llama3.2"), ModelName.key("llama3.2:1b"));
-    assertEquals("jmorgan/tiny:latest", ModelName.key("jmorgan/tiny"));
-    assertEquals("hf.co/org/model:q4", ModelName.key("hf.co/org/model:q4"));
-    // A port in a registry host is not a tag.
-    assertEquals("localhost:5000/m:latest", ModelName.key("localhost:5000/m"));
+    assertNotEquals(ModelName.key("jmorgan/tiny"), ModelName.key("tiny"));
+    assertEquals("jmorgan/tiny:latest", ModelName.parse("jmorgan/tiny").display());
+    assertEquals("hf.co/org/model:q4", ModelName.parse("hf.co/org/model:q4").display());
+    assertEquals("jmorgan", ModelName.parse("jmorgan/tiny").namespace());
+    assertEquals("library", ModelName.parse("tiny").namespace());
+  }
+
+  @Test
+  void validityFollowsOllama() {
+    assertTrue(ModelName.parse("llama3.2:1b").isValid());
+    assertFalse(ModelName.parse("bad name!").isValid());
+    assertFalse(ModelName.parse(":tag").isValid());
   }
 
   @Test

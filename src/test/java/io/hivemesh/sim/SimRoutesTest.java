@@ -1,5 +1,7 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.model.ModelName;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
