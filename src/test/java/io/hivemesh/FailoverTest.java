@@ -3,6 +3,8 @@ package io.hivemesh;
 import static io.hivemesh.support.TestMesh.await;
 import static io.hivemesh.support.TestMesh.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
@@ -121,6 +123,37 @@ class FailoverTest {
       assertEquals("server busy, please try again.  maximum pending requests exceeded",
           new JsonObject(refused.body()).getString("error"));
       first.cancel(true);
+    }
+  }
+
+  @Test
+  void aSiteLostMidStreamEndsTheStreamWithAnErrorLineNotAHang() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions slow = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(20).withModels(List.of("mistral"));
+      mesh.add("server", slow);
+      mesh.add("front", slow.withModels(List.of("phi3")));
+      mesh.awaitConverged();
+      String body = "{\"model\":\"mistral\",\"prompt\":\"a long story\",\"options\":{\"num_predict\":400}}";
+      for (String via : List.of("front", "server")) {
+        HttpResponse<java.util.stream.Stream<String>> r = Http.stream(mesh.port(via), "/api/generate", body);
+        assertEquals(200, r.statusCode(), () -> via + ": " + r.body().collect(java.util.stream.Collectors.joining()));
+        java.util.Iterator<String> lines = r.body().iterator();
+        assertEquals(false, new JsonObject(lines.next()).getBoolean("done"));
+        // The serving site's Ollama dies mid-answer.
+        OllamaSim sim = mesh.sims.get("server");
+        int simPort = sim.port();
+        await(sim.close());
+        String last = null;
+        while (lines.hasNext()) {
+          last = lines.next();
+          assertFalse(last.contains("\"done\":true"), "no done line after a failure: " + last);
+        }
+        assertTrue(last != null && new JsonObject(last).containsKey("error"), "ends with an error line, path via " + via + ": " + last);
+        awaitTrue("the outage is noticed", Duration.ofSeconds(10), () -> !mesh.nodes.get("server").view().isLive("server"));
+        mesh.sims.put("server", await(OllamaSim.start(mesh.simVertx, slow.withName("server").withPort(simPort))));
+        awaitTrue("server is back", Duration.ofSeconds(10),
+            () -> mesh.nodes.values().stream().allMatch(n -> n.view().isLive("server")));
+      }
     }
   }
 }
