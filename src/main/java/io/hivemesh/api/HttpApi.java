@@ -48,14 +48,16 @@ public final class HttpApi {
     this.activeRequests = activeRequests;
   }
 
-  /** An inference route: how it names a missing or unknown model. */
+  /** A relayed route: how it names a missing or unknown model. */
   private enum Inference {
     GENERATE(false, 404, "model '' not found", "model '%s' not found"),
     CHAT(false, 400, "model is required", "model '%s' not found"),
     EMBED(false, 400, "model is required", "model '%s' not found"),
     EMBEDDINGS(false, 400, "model is required", "model \"%s\" not found, try pulling it first"),
     SHOW(false, 400, "model is required", "model '%s' not found"),
-    OPENAI(true, 400, "model is required", "model \"%s\" not found, try pulling it first");
+    OPENAI(true, 400, "model is required", "model \"%s\" not found, try pulling it first"),
+    /** Model management names its site, not a model: only the site can be missing. */
+    MANAGE(false, 400, "model is required", "model '%s' not found");
 
     final boolean openAi;
     final int missingStatus;
@@ -163,7 +165,7 @@ public final class HttpApi {
     Buffer bodyBytes = ctx.body().available() ? ctx.body().buffer() : null;
     RelayRequest req = relayRequest(ctx.request(), bodyBytes == null ? Buffer.buffer() : bodyBytes);
     dispatcher.toSite(req, site.trim(), cancelOnHangUp(ctx.response()))
-        .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), Inference.SHOW, ""));
+        .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), Inference.MANAGE, ""));
   }
 
   /** A client that hangs up before its answer starts stops the work wherever it is waiting. */

@@ -39,6 +39,12 @@ public final class InventoryPoller {
   private volatile SiteInventory inventory;
   private volatile Set<String> loadedKeys = Set.of();
   private volatile boolean healthy;
+  /**
+   * A probe that times out once on a busy machine is not an outage: only a refused connection or
+   * this many failed probes in a row take the site out. Relays fail over meanwhile.
+   */
+  private static final int FAILURES_BEFORE_DOWN = 2;
+  private int failures;
   private boolean polling;
   private boolean again;
   private long timer = -1;
@@ -97,7 +103,8 @@ public final class InventoryPoller {
       if (ar.succeeded()) {
         update(true, new SiteInventory(config.name(), version.result().getString("version", "0.0.0"),
             objects(tags.result()), objects(ps.result())));
-      } else {
+        failures = 0;
+      } else if (++failures >= FAILURES_BEFORE_DOWN || refused(ar.cause())) {
         if (healthy) {
           log.warn("site '{}': Ollama at {} stopped answering ({}); taking the site out of rotation",
               config.name(), config.ollama(), ar.cause().getMessage());
@@ -124,6 +131,10 @@ public final class InventoryPoller {
     if (changed) {
       onChange.accept(this);
     }
+  }
+
+  private static boolean refused(Throwable err) {
+    return err instanceof java.net.ConnectException || String.valueOf(err.getMessage()).contains("Connection refused");
   }
 
   private static List<JsonObject> objects(JsonObject body) {

@@ -69,9 +69,10 @@ public final class ClusterSync {
   public Future<Void> start() {
     // Listeners first, then the current content: an entry written in between is seen at least once.
     return vertx.executeBlocking(() -> {
-      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, view::putState, view::removeState), true);
-      inventoryListener = inventoryMap.addEntryListener(
-          new Listener<>(SiteInventory::fromJson, view::putInventory, view::removeInventory), true);
+      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, view::putState, view::removeState,
+          site -> view.expireStale(ttlMs)), true);
+      inventoryListener = inventoryMap.addEntryListener(new Listener<>(SiteInventory::fromJson, view::putInventory,
+          view::removeInventory, site -> { }), true);
       membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent event) {
@@ -119,6 +120,7 @@ public final class ClusterSync {
     }
     SiteState state = ownState.get();
     view.putState(state);
+    view.expireStale(ttlMs);
     loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
   }
 
@@ -152,11 +154,14 @@ public final class ClusterSync {
     private final Function<JsonObject, T> parse;
     private final Consumer<T> put;
     private final Consumer<String> remove;
+    private final Consumer<String> expired;
 
-    Listener(Function<JsonObject, T> parse, Consumer<T> put, Consumer<String> remove) {
+    /** {@code remove} for deliberate removals; {@code expired} for expiries, which are only hints. */
+    Listener(Function<JsonObject, T> parse, Consumer<T> put, Consumer<String> remove, Consumer<String> expired) {
       this.parse = parse;
       this.put = put;
       this.remove = remove;
+      this.expired = expired;
     }
 
     private void put(EntryEvent<String, String> e) {
@@ -184,12 +189,12 @@ public final class ClusterSync {
 
     @Override
     public void entryExpired(EntryEvent<String, String> e) {
-      remove.accept(e.getKey());
+      expired.accept(e.getKey());
     }
 
     @Override
     public void entryEvicted(EntryEvent<String, String> e) {
-      remove.accept(e.getKey());
+      expired.accept(e.getKey());
     }
   }
 }

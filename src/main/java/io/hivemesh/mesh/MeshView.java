@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * This node's picture of the mesh: every live site's load and inventory, as last published in the
@@ -24,11 +25,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class MeshView {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MeshView.class);
+
   public static final String LOAD_MAP = "hive.load";
   public static final String INVENTORY_MAP = "hive.inventory";
 
   private final String self;
   private final LocalLoad localLoad;
+  private final LongSupplier clock;
+  /** When each site's state last arrived, by this node's clock: freshness never trusts another clock. */
+  private final Map<String, Long> lastSeen = new HashMap<>();
 
   private volatile Map<String, SiteState> states = Map.of();
   private volatile Map<String, SiteInventory> inventories = Map.of();
@@ -36,8 +42,13 @@ public final class MeshView {
   private final ConcurrentHashMap<String, Adjustment> adjustments = new ConcurrentHashMap<>();
 
   public MeshView(String self, LocalLoad localLoad) {
+    this(self, localLoad, System::nanoTime);
+  }
+
+  MeshView(String self, LocalLoad localLoad, LongSupplier nanoClock) {
     this.self = self;
     this.localLoad = localLoad;
+    this.clock = nanoClock;
   }
 
   public String self() {
@@ -62,7 +73,12 @@ public final class MeshView {
     Map<String, SiteState> next = new HashMap<>(states);
     next.put(s.name(), s);
     states = Map.copyOf(next);
+    lastSeen.put(s.name(), clock.getAsLong());
     adjustments.remove(s.name());
+    if (!s.name().equals(self) && (old == null || old.healthy() != s.healthy() || old.draining() != s.draining())) {
+      log.info("site '{}' is {}", s.name(), s.healthy() && !s.draining() ? "in rotation"
+          : s.draining() ? "draining" : "out of rotation: its Ollama does not answer");
+    }
     if (old == null || old.healthy() != s.healthy() || old.draining() != s.draining()
         || !old.loaded().equals(s.loaded()) || !old.nodeId().equals(s.nodeId())) {
       rebuild();
@@ -75,7 +91,9 @@ public final class MeshView {
       Map<String, SiteState> next = new HashMap<>(states);
       next.remove(site);
       states = Map.copyOf(next);
+      lastSeen.remove(site);
       adjustments.remove(site);
+      log.info("site '{}' is out of rotation: it left or stopped refreshing its entry", site);
       rebuild();
     }
   }
@@ -93,6 +111,26 @@ public final class MeshView {
       next.remove(site);
       inventories = Map.copyOf(next);
       rebuild();
+    }
+  }
+
+  /**
+   * Drops the sites whose state has not been refreshed for {@code ttlMillis}: a node cut off by a
+   * partition, or stuck. Run on every refresh tick and on the cluster's expiry events; the
+   * cluster's own expiry alone is not trusted, since Hazelcast also reports expiries of entries
+   * that were refreshed in time (seen while partitions migrate).
+   */
+  public synchronized void expireStale(long ttlMillis) {
+    long now = clock.getAsLong();
+    List<String> stale = new ArrayList<>();
+    lastSeen.forEach((site, at) -> {
+      if (!site.equals(self) && now - at > ttlMillis * 1_000_000L) {
+        stale.add(site);
+      }
+    });
+    for (String site : stale) {
+      removeState(site);
+      removeInventory(site);
     }
   }
 
@@ -216,7 +254,8 @@ public final class MeshView {
         n.put("inflight", inflight).put("served", served).put("slots", s.slots()).put("max_inflight", s.maxInflight())
             .put("healthy", s.healthy()).put("draining", s.draining());
         JsonObject perModel = new JsonObject();
-        new TreeMap<>(name.equals(self) ? localLoad.snapshot() : s.modelInflight()).forEach(perModel::put);
+        new TreeMap<>(name.equals(self) ? localLoad.snapshot() : s.modelInflight())
+            .forEach((key, count) -> perModel.put(key.isEmpty() ? "(management)" : ModelName.parse(key).display(), count));
         n.put("inflight_by_model", perModel);
       } else {
         n.put("inflight", 0).put("healthy", false).put("draining", false);

@@ -2,6 +2,7 @@ package io.hivemesh.mesh;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hivemesh.model.ModelName;
@@ -128,5 +129,24 @@ class MeshViewTest {
   void emptyMeshListsNothingButNeverNull() {
     assertEquals("{\"models\":[]}", view.catalog().tags().toString());
     assertEquals("{\"models\":[]}", view.catalog().ps().toString());
+  }
+
+  @Test
+  void aSiteThatStopsRefreshingExpiresByThisNodesClockOnly() {
+    long[] now = {0};
+    MeshView timed = new MeshView("self", localLoad, () -> now[0]);
+    timed.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    timed.putState(state("a", true, 0, Map.of(), Set.of()));
+    now[0] = 900_000_000L;
+    timed.expireStale(1000);
+    assertEquals(1, timed.candidates(k("m")).sites().size());
+    timed.putState(state("a", true, 0, Map.of(), Set.of()));
+    now[0] = 1_800_000_000L;
+    timed.expireStale(1000);
+    assertEquals(1, timed.candidates(k("m")).sites().size(), "refreshed at 0.9 s, fresh until 1.9 s");
+    now[0] = 2_000_000_000L;
+    timed.expireStale(1000);
+    assertTrue(timed.candidates(k("m")).sites().isEmpty());
+    assertNull(timed.state("a"));
   }
 }
