@@ -201,10 +201,10 @@ public final class HttpApi {
         case MODEL_NOT_FOUND -> OllamaErrors.send(out, 404, String.format(kind.notFound, model), kind.openAi);
         case NODE_NOT_FOUND -> OllamaErrors.send(out, 404, "node '" + none.getMessage() + "' is not in the mesh", kind.openAi);
         case SATURATED -> OllamaErrors.send(out, 503, OllamaErrors.BUSY, kind.openAi);
-        default -> throw new IllegalStateException(none.reason().name());
       }
     } else if (failure instanceof RelayException re) {
-      OllamaErrors.send(out, re.status(), re.getMessage(), kind.openAi);
+      // Every site that was tried is full: say it the way a full Ollama says it.
+      OllamaErrors.send(out, re.status(), re.status() == 503 ? OllamaErrors.BUSY : re.getMessage(), kind.openAi);
     } else {
       log.error("relay failed unexpectedly", failure);
       OllamaErrors.send(out, 502, "the mesh could not reach a site: " + failure.getMessage(), kind.openAi);
