@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
+import io.hivemesh.support.FaultyOllama;
 import io.hivemesh.support.Http;
 import io.hivemesh.support.TestMesh;
 import io.vertx.core.json.JsonObject;
@@ -154,6 +155,47 @@ class FailoverTest {
         awaitTrue("server is back", Duration.ofSeconds(10),
             () -> mesh.nodes.values().stream().allMatch(n -> n.view().isLive("server")));
       }
+    }
+  }
+
+  @Test
+  void anOllamaThatNeverAnswersIsLeftAfterTheFirstByteTimeout() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withModels(List.of("llama3.2"));
+      OllamaSim hidden = await(OllamaSim.start(mesh.simVertx, base.withName("hung").withPort(0)));
+      FaultyOllama hung = await(FaultyOllama.start(mesh.simVertx, hidden.url()));
+      hung.fault(FaultyOllama.Fault.HANG_BEFORE_HEAD);
+      mesh.addNode("hung", hung.url(), "--first-byte-timeout", "1s");
+      mesh.add("good", base);
+      mesh.awaitConverged();
+      long start = System.nanoTime();
+      // Through the hung site's own node: it is the first choice there (local, equally idle).
+      HttpResponse<String> r = Http.post(mesh.port("hung"), "/api/generate", GENERATE);
+      long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("good", r.headers().firstValue("x-hive-node").orElse(""));
+      assertTrue(elapsedMs >= 900, "waited for the first-byte timeout, " + elapsedMs + " ms");
+    }
+  }
+
+  @Test
+  void aStreamThatGoesSilentEndsWithAnErrorLineAfterTheIdleLimit() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(20).withModels(List.of("mistral"));
+      OllamaSim hidden = await(OllamaSim.start(mesh.simVertx, base.withName("silent").withPort(0)));
+      FaultyOllama silent = await(FaultyOllama.start(mesh.simVertx, hidden.url()));
+      silent.fault(FaultyOllama.Fault.SILENT_MID_STREAM);
+      mesh.addNode("silent", silent.url(), "--stream-idle-timeout", "1s");
+      mesh.add("front", base.withModels(List.of("phi3")));
+      mesh.awaitConverged();
+      HttpResponse<java.util.stream.Stream<String>> r = Http.stream(mesh.port("front"), "/api/generate",
+          "{\"model\":\"mistral\",\"prompt\":\"x\",\"options\":{\"num_predict\":100}}");
+      assertEquals(200, r.statusCode());
+      List<String> lines = r.body().toList();
+      assertEquals(false, new JsonObject(lines.get(0)).getBoolean("done"));
+      String last = lines.get(lines.size() - 1);
+      assertTrue(new JsonObject(last).containsKey("error"), "ends with an error line: " + last);
+      assertFalse(String.join("\n", lines).contains("\"done\":true"));
     }
   }
 }
