@@ -45,6 +45,8 @@ public final class InventoryPoller {
    */
   private static final int FAILURES_BEFORE_DOWN = 2;
   private int failures;
+  /** Whether any probe has finished yet: the first outcome is always worth a log line. */
+  private boolean probed;
   private boolean polling;
   private boolean again;
   private long timer = -1;
@@ -104,11 +106,13 @@ public final class InventoryPoller {
         update(true, new SiteInventory(config.name(), version.result().getString("version", "0.0.0"),
             objects(tags.result()), objects(ps.result())));
         failures = 0;
+        probed = true;
       } else if (++failures >= FAILURES_BEFORE_DOWN || refused(ar.cause())) {
-        if (healthy) {
-          log.warn("site '{}': Ollama at {} stopped answering ({}); taking the site out of rotation",
-              config.name(), config.ollama(), ar.cause().getMessage());
+        if (healthy || !probed) {
+          log.warn("site '{}': Ollama at {} {} ({}); the site is out of rotation until it does",
+              config.name(), config.ollama(), probed ? "stopped answering" : "does not answer", ar.cause().getMessage());
         }
+        probed = true;
         update(false, inventory);
       }
       if (again) {
