@@ -44,6 +44,8 @@ public final class HiveNode {
   private static final long LOAD_DEBOUNCE_MS = 50;
   private final AtomicBoolean publishPending = new AtomicBoolean();
   private ClusterSync sync;
+  /** Set once the node publishes its site: load and inventory changes before that stay local. */
+  private volatile boolean started;
   private int httpPort;
 
   private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster) {
@@ -66,9 +68,23 @@ public final class HiveNode {
         .setClusterPublicHost(config.clusterHost()).setClusterPublicPort(config.busPort())
         .setConnectTimeout((int) config.connectTimeout().toMillis());
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setEventBusOptions(bus);
-    return Vertx.builder().with(options).withClusterManager(cluster).buildClustered()
-        .compose(vertx -> new HiveNode(config, vertx, cluster).boot()
-            .recover(err -> vertx.close().transform(v -> Future.failedFuture(err))));
+    // Not bound to the node's event loops: a failed start closes them before reporting.
+    Promise<HiveNode> started = Promise.promise();
+    Vertx.builder().with(options).withClusterManager(cluster).buildClustered().onComplete(built -> {
+      if (built.failed()) {
+        started.fail(built.cause());
+        return;
+      }
+      Vertx vertx = built.result();
+      new HiveNode(config, vertx, cluster).boot().onComplete(booted -> {
+        if (booted.succeeded()) {
+          started.complete(booted.result());
+        } else {
+          vertx.close().onComplete(closed -> started.fail(booted.cause()));
+        }
+      });
+    });
+    return started.future();
   }
 
   private Future<HiveNode> boot() {
@@ -77,7 +93,10 @@ public final class HiveNode {
     // Every loop listens on the same port; for "any free port" Vert.x shares one random port
     // between servers that ask for the same negative port.
     int listenPort = config.port() == 0 ? -1 : config.port();
-    Future<Integer> deployed = poller.start().map(0);
+    sync = new ClusterSync(vertx, cluster.getHazelcastInstance(), view, config.name(),
+        config.publishInterval().toMillis(), config.entryTtl().toMillis(), this::ownState, poller::inventory,
+        this::siteLost);
+    Future<Integer> deployed = sync.refuseDuplicateName().compose(v -> poller.start()).map(0);
     for (int i = 0; i < config.eventLoops(); i++) {
       int loop = i;
       deployed = deployed.compose(v -> deployLoop(strategy, active, loop, listenPort));
@@ -85,12 +104,10 @@ public final class HiveNode {
     return deployed
         .compose(port -> {
           httpPort = port;
-          sync = new ClusterSync(vertx, cluster.getHazelcastInstance(), view, config.name(),
-              config.publishInterval().toMillis(), config.entryTtl().toMillis(), this::ownState, poller::inventory,
-              this::siteLost);
           return sync.start();
         })
         .map(v -> {
+          started = true;
           log.info("node '{}' serving the Ollama API on http://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
               config.name(), config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
               config.clusterHost(), config.busPort(), config.strategy());
@@ -123,7 +140,7 @@ public final class HiveNode {
   }
 
   private void publishNow() {
-    if (sync != null) {
+    if (started) {
       sync.publish();
     }
   }
@@ -160,7 +177,7 @@ public final class HiveNode {
     // event loops could no longer deliver its result once they are gone.
     Promise<Void> closed = Promise.promise();
     // Withdrawing is a courtesy to peers (they would notice the leave anyway): never let it hang a shutdown.
-    Future<Void> withdrawn = sync == null ? Future.succeededFuture() : sync.stop().timeout(3, TimeUnit.SECONDS);
+    Future<Void> withdrawn = sync.stop().timeout(3, TimeUnit.SECONDS);
     withdrawn.recover(err -> Future.succeededFuture())
         .compose(v -> poller.close())
         .compose(v -> backend.close())

@@ -198,4 +198,18 @@ class FailoverTest {
       assertFalse(String.join("\n", lines).contains("\"done\":true"));
     }
   }
+
+  @Test
+  void aSecondNodeWithATakenNameIsRefused() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withModels(List.of("llama3.2"));
+      mesh.add("twin", base);
+      mesh.awaitConverged();
+      AssertionError refused = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+          () -> mesh.addNode("twin", mesh.sims.get("twin").url()));
+      assertTrue(String.valueOf(refused.getMessage()).contains("a node named 'twin' is already in the mesh"),
+          String.valueOf(refused.getMessage()));
+      assertEquals(200, Http.post(mesh.port("twin"), "/api/generate", GENERATE).statusCode());
+    }
+  }
 }

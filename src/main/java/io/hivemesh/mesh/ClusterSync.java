@@ -103,6 +103,27 @@ public final class ClusterSync {
     }).mapEmpty();
   }
 
+  /**
+   * Two live nodes with one name would share inbox addresses and corrupt each other's streams, so
+   * this runs before the inboxes exist. An entry left by a crashed node of the same name does not
+   * count: its member is gone.
+   */
+  public Future<Void> refuseDuplicateName() {
+    return vertx.executeBlocking(() -> {
+      String existing = loadMap.get(site);
+      if (existing == null) {
+        return null;
+      }
+      String owner = SiteState.fromJson(new JsonObject(existing)).nodeId();
+      boolean alive = hazelcast.getCluster().getMembers().stream()
+          .anyMatch(m -> !m.localMember() && owner.equals(m.getAttribute(NODE_ID_ATTRIBUTE)));
+      if (alive) {
+        throw new io.hivemesh.config.ConfigException("--name: a node named '" + site + "' is already in the mesh");
+      }
+      return null;
+    });
+  }
+
   /** Publishes this site's state now (and its inventory if it changed): called on every refresh and on change. */
   public synchronized void publish() {
     if (!hazelcast.getLifecycleService().isRunning()) {
@@ -134,7 +155,8 @@ public final class ClusterSync {
   public Future<Void> stop() {
     vertx.cancelTimer(timer);
     return vertx.executeBlocking(() -> {
-      if (!hazelcast.getLifecycleService().isRunning()) {
+      // Never started (say, refused for a duplicate name): the entries under this name are someone else's.
+      if (loadListener == null || !hazelcast.getLifecycleService().isRunning()) {
         return null;
       }
       loadMap.removeEntryListener(loadListener);
