@@ -11,8 +11,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
  * <pre>
  * origin                                      serving site
  *   open  (request; body = request body) ---->  ack reply, or failure 503 when full
- *         <---- head (status, headers)
- *         <---- data (seq 0..n, body = bytes)   only while credit lasts
+ *         <---- head (status, headers; seq 0 and the first chunk as body)
+ *         <---- data (seq 1..n, body = bytes)   only while credit lasts
  *   credit (n) ---->
  *         <---- end (seq) | err (message, status before the head)
  *   cancel ---->                                 closes the site's Ollama request

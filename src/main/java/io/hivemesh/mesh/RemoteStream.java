@@ -100,20 +100,12 @@ final class RemoteStream implements RelayResponse {
       case BusProtocol.HEAD -> {
         status = Integer.parseInt(msg.headers().get(BusProtocol.STATUS));
         headers = BusProtocol.httpHeaders(msg.headers());
+        if (msg.headers().contains(BusProtocol.SEQ)) {
+          onData(msg);
+        }
         head.tryComplete(this);
       }
-      case BusProtocol.DATA -> {
-        if (!inSequence(msg)) {
-          return;
-        }
-        if (sink != null && !paused && pending.isEmpty()) {
-          deliver(msg.body());
-        } else if (pending.size() > 2 * BusProtocol.WINDOW) {
-          broken("site '" + site + "' sent more than it was granted");
-        } else {
-          pending.add(msg.body());
-        }
-      }
+      case BusProtocol.DATA -> onData(msg);
       case BusProtocol.END -> {
         if (inSequence(msg)) {
           ended = true;
@@ -136,6 +128,19 @@ final class RemoteStream implements RelayResponse {
       default -> {
         // Unknown kinds come from newer peers: ignore them.
       }
+    }
+  }
+
+  private void onData(Message<Buffer> msg) {
+    if (!inSequence(msg)) {
+      return;
+    }
+    if (sink != null && !paused && pending.isEmpty()) {
+      deliver(msg.body());
+    } else if (pending.size() > 2 * BusProtocol.WINDOW) {
+      broken("site '" + site + "' sent more than it was granted");
+    } else {
+      pending.add(msg.body());
     }
   }
 

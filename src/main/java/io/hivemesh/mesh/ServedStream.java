@@ -22,6 +22,7 @@ final class ServedStream implements BodySink {
   private int credit;
   private long seq;
   private boolean paused;
+  private boolean headSent;
   private boolean done;
   long lastActivity = System.nanoTime();
 
@@ -56,12 +57,9 @@ final class ServedStream implements BodySink {
       inbox.send(origin, opts, Buffer.buffer(String.valueOf(re.getMessage())));
       return;
     }
+    // The head travels with the first chunk (or the end): the client sees nothing before the first
+    // byte anyway, and Ollama sends no head before its first token. One bus message fewer per answer.
     response = ar.result();
-    DeliveryOptions head = frame(BusProtocol.HEAD);
-    head.getHeaders().add(BusProtocol.STATUS, Integer.toString(response.status()))
-        .add(BusProtocol.SITE, response.site());
-    BusProtocol.putHeaders(head.getHeaders(), response.headers());
-    inbox.send(origin, head, null);
     response.start(this);
     if (credit <= 0 && !done) {
       paused = true;
@@ -78,7 +76,7 @@ final class ServedStream implements BodySink {
     if (done) {
       return;
     }
-    DeliveryOptions opts = frame(BusProtocol.DATA);
+    DeliveryOptions opts = headSent ? frame(BusProtocol.DATA) : head();
     opts.getHeaders().add(BusProtocol.SEQ, Long.toString(seq++));
     inbox.send(origin, opts, chunk);
     if (--credit <= 0 && !paused) {
@@ -91,6 +89,9 @@ final class ServedStream implements BodySink {
   @Override
   public void end() {
     if (!done) {
+      if (!headSent) {
+        inbox.send(origin, head(), null);
+      }
       DeliveryOptions opts = frame(BusProtocol.END);
       opts.getHeaders().add(BusProtocol.SEQ, Long.toString(seq++));
       finish();
@@ -102,8 +103,23 @@ final class ServedStream implements BodySink {
   public void fail(String message) {
     if (!done) {
       finish();
-      inbox.send(origin, frame(BusProtocol.ERROR), Buffer.buffer(message));
+      DeliveryOptions opts = frame(BusProtocol.ERROR);
+      if (!headSent) {
+        // Nothing reached the origin yet: it may still try another site.
+        opts.getHeaders().add(BusProtocol.STATUS, "502").add(BusProtocol.RETRYABLE, "1");
+      }
+      inbox.send(origin, opts, Buffer.buffer(message));
     }
+  }
+
+  /** The head frame: status and headers of the site's answer, carrying the first chunk if there is one. */
+  private DeliveryOptions head() {
+    headSent = true;
+    DeliveryOptions head = frame(BusProtocol.HEAD);
+    head.getHeaders().add(BusProtocol.STATUS, Integer.toString(response.status()))
+        .add(BusProtocol.SITE, response.site());
+    BusProtocol.putHeaders(head.getHeaders(), response.headers());
+    return head;
   }
 
   void onCredit(int n) {
