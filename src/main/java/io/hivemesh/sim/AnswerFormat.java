@@ -9,9 +9,15 @@ interface AnswerFormat {
   /** Native shapes answer load/unload requests with one JSON object even when streaming. */
   boolean nativeShape();
 
-  String streamContentType();
+  /** Native streams are NDJSON, OpenAI streams server-sent events. */
+  default String streamContentType() {
+    return nativeShape() ? SimResponses.NDJSON : SimResponses.SSE;
+  }
 
-  String wholeContentType();
+  /** Ollama labels its own objects with a charset, its OpenAI layer does not. */
+  default String wholeContentType() {
+    return nativeShape() ? SimResponses.JSON_UTF8 : SimResponses.JSON;
+  }
 
   /** The chunk carrying token {@code i}. */
   void token(JsonOut out, Answer a, int i);

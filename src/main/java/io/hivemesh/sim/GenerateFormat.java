@@ -13,15 +13,7 @@ final class GenerateFormat implements AnswerFormat {
     return true;
   }
 
-  @Override
-  public String streamContentType() {
-    return SimResponses.NDJSON;
-  }
 
-  @Override
-  public String wholeContentType() {
-    return SimResponses.JSON_UTF8;
-  }
 
   @Override
   public void token(JsonOut out, Answer a, int i) {

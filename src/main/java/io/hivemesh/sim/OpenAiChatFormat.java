@@ -16,15 +16,7 @@ final class OpenAiChatFormat implements AnswerFormat {
     return false;
   }
 
-  @Override
-  public String streamContentType() {
-    return SimResponses.SSE;
-  }
 
-  @Override
-  public String wholeContentType() {
-    return SimResponses.JSON;
-  }
 
   @Override
   public void token(JsonOut out, Answer a, int i) {

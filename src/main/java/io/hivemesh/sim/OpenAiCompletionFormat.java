@@ -17,15 +17,7 @@ final class OpenAiCompletionFormat implements AnswerFormat {
     return false;
   }
 
-  @Override
-  public String streamContentType() {
-    return SimResponses.SSE;
-  }
 
-  @Override
-  public String wholeContentType() {
-    return SimResponses.JSON;
-  }
 
   @Override
   public void token(JsonOut out, Answer a, int i) {
