@@ -12,6 +12,8 @@ public final class Main {
         node   run a mesh node next to this site's Ollama
         sim    run the Ollama emulator
         demo   start a three-site mesh on this machine and show how to use it
+        certs  create the mesh's CA and a TLS certificate per node
+        token  mint a JWT for a client of the mesh
       """;
 
   private Main() {
@@ -41,7 +43,9 @@ public final class Main {
         case "node" -> NodeCommand.run(rest, out);
         case "sim" -> SimCommand.run(rest, out);
         case "demo" -> DemoCommand.run(rest, out);
-        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo)");
+        case "certs" -> CertsCommand.run(rest, out);
+        case "token" -> TokenCommand.run(rest, out);
+        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo, certs, token)");
       }
       return 0;
     } catch (ConfigException e) {

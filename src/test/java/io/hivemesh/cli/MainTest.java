@@ -36,7 +36,7 @@ class MainTest {
     assertOneLine(run("node", "--name", "a", "--cluster-config", "/nonexistent.xml"), "--cluster-config: no such file /nonexistent.xml");
     assertOneLine(run("sim", "--port", "1"), "--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
     assertOneLine(run("sim", "--models", "m", "--tokens-per-second", "-3"), "--tokens-per-second: expected a number of at least 0.0, got '-3'");
-    assertOneLine(run("launch"), "unknown command 'launch' (node, sim, demo)");
+    assertOneLine(run("launch"), "unknown command 'launch' (node, sim, demo, certs, token)");
   }
 
   @Test
