@@ -6,11 +6,13 @@ import io.hivemesh.mesh.Dispatcher;
 import io.hivemesh.mesh.Inbox;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.routing.RoutingStrategy;
+import io.hivemesh.security.SubjectQuotas;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,11 +28,12 @@ final class ApiVerticle extends VerticleBase {
   private final RoutingStrategy strategy;
   private final OllamaBackend backend;
   private final AtomicInteger activeRequests;
+  private final SubjectQuotas quotas;
   private Inbox inbox;
   private HttpServer server;
 
   ApiVerticle(NodeConfig config, int loop, int port, MeshView view, RoutingStrategy strategy,
-              OllamaBackend backend, AtomicInteger activeRequests) {
+              OllamaBackend backend, AtomicInteger activeRequests, SubjectQuotas quotas) {
     this.config = config;
     this.loop = loop;
     this.port = port;
@@ -38,15 +41,21 @@ final class ApiVerticle extends VerticleBase {
     this.strategy = strategy;
     this.backend = backend;
     this.activeRequests = activeRequests;
+    this.quotas = quotas;
   }
 
   @Override
   public Future<?> start() {
     inbox = new Inbox(vertx, config, loop, backend);
     Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox);
-    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests);
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(port)
-            .setTcpNoDelay(true).setCompressionSupported(false))
+    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas);
+    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(port)
+        .setTcpNoDelay(true).setCompressionSupported(false);
+    if (config.tls().https()) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(config.tls().httpCert().toString()).setKeyPath(config.tls().httpKey().toString()));
+    }
+    server = vertx.createHttpServer(options)
         .requestHandler(api.router());
     return inbox.start().compose(v -> server.listen());
   }

@@ -3,13 +3,20 @@ package io.hivemesh;
 import com.hazelcast.core.HazelcastInstance;
 import io.hivemesh.backend.InventoryPoller;
 import io.hivemesh.backend.OllamaBackend;
+import com.hazelcast.config.Config;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import io.hivemesh.mesh.ClusterConfig;
+import io.hivemesh.mesh.ClusterTunnel;
 import io.hivemesh.mesh.ClusterSync;
+import io.hivemesh.mesh.HazelcastQuotaLedger;
 import io.hivemesh.mesh.LocalLoad;
+import io.hivemesh.mesh.MeshTls;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteState;
 import io.hivemesh.routing.RoutingStrategy;
 import io.hivemesh.routing.Strategies;
+import io.hivemesh.security.SubjectQuotas;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -36,6 +43,8 @@ public final class HiveNode {
   private final NodeConfig config;
   private final Vertx vertx;
   private final HazelcastClusterManager cluster;
+  /** Carries member traffic over TLS; null when Hazelcast's own transport is used. */
+  private final ClusterTunnel tunnel;
   private final LocalLoad load;
   private final MeshView view;
   private final OllamaBackend backend;
@@ -44,12 +53,14 @@ public final class HiveNode {
   private static final long LOAD_DEBOUNCE_MS = 50;
   private final AtomicBoolean publishPending = new AtomicBoolean();
   private ClusterSync sync;
+  private SubjectQuotas quotas;
   /** Set once the node publishes its site: load and inventory changes before that stay local. */
   private volatile boolean started;
   private int httpPort;
 
-  private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster) {
+  private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster, ClusterTunnel tunnel) {
     this.config = config;
+    this.tunnel = tunnel;
     this.vertx = vertx;
     this.cluster = cluster;
     this.load = new LocalLoad(config.maxInflight(), this::loadChanged);
@@ -62,11 +73,42 @@ public final class HiveNode {
 
   /** Joins the mesh and starts serving. Fails if the cluster or a port cannot be had. */
   public static Future<HiveNode> start(NodeConfig config) {
-    HazelcastClusterManager cluster = new HazelcastClusterManager(ClusterConfig.load(config));
+    Config hazelcast = ClusterConfig.read(config);
+    if (!config.tls().meshTls() || ClusterConfig.hasOwnTls(hazelcast)) {
+      ClusterConfig.bind(hazelcast, config, config.clusterHost(), config.join());
+      return start(config, hazelcast, null);
+    }
+    // Member traffic through the TLS tunnel: Hazelcast binds a loopback address of its own.
+    Vertx tunnelVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+    ClusterTunnel tunnel = new ClusterTunnel(tunnelVertx, config.tls(),
+        config.clusterHost() + ":" + config.clusterPort(), (int) config.connectTimeout().toMillis());
+    Promise<HiveNode> started = Promise.promise();
+    tunnel.start(config.join()).onComplete(ar -> {
+      if (ar.failed()) {
+        tunnel.close().onComplete(v -> started.fail(ar.cause()));
+        return;
+      }
+      ClusterConfig.bind(hazelcast, config, tunnel.selfLoopback(), tunnel.members());
+      start(config, hazelcast, tunnel).onComplete(node -> {
+        if (node.succeeded()) {
+          started.complete(node.result());
+        } else {
+          tunnel.close().onComplete(v -> started.fail(node.cause()));
+        }
+      });
+    });
+    return started.future();
+  }
+
+  private static Future<HiveNode> start(NodeConfig config, Config hazelcast, ClusterTunnel tunnel) {
+    HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcast);
     EventBusOptions bus = new EventBusOptions()
         .setHost(config.clusterHost()).setPort(config.busPort())
         .setClusterPublicHost(config.clusterHost()).setClusterPublicPort(config.busPort())
         .setConnectTimeout((int) config.connectTimeout().toMillis());
+    if (config.tls().meshTls()) {
+      MeshTls.eventBus(bus, config.tls());
+    }
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setEventBusOptions(bus);
     // Not bound to the node's event loops: a failed start closes them before reporting.
     Promise<HiveNode> started = Promise.promise();
@@ -76,7 +118,7 @@ public final class HiveNode {
         return;
       }
       Vertx vertx = built.result();
-      new HiveNode(config, vertx, cluster).boot().onComplete(booted -> {
+      new HiveNode(config, vertx, cluster, tunnel).boot().onComplete(booted -> {
         if (booted.succeeded()) {
           started.complete(booted.result());
         } else {
@@ -96,6 +138,26 @@ public final class HiveNode {
     sync = new ClusterSync(vertx, cluster.getHazelcastInstance(), view, config.name(),
         config.publishInterval().toMillis(), config.entryTtl().toMillis(), this::ownState, poller::inventory,
         this::siteLost);
+    quotas = new SubjectQuotas(vertx, new HazelcastQuotaLedger(vertx, cluster.getHazelcastInstance(), config.name()),
+        () -> cluster.getHazelcastInstance().getCluster().getMembers().size());
+    quotas.start();
+    if (config.auth().insecure()) {
+      warnInsecure();
+      vertx.setPeriodic(60_000, id -> warnInsecure());
+    }
+    if (tunnel != null) {
+      cluster.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent event) {
+          tunnel.memberSeen(event.getMember().getAddress().getHost() + ":" + event.getMember().getAddress().getPort());
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          // The peer's forwarder stays: the same endpoint may come back.
+        }
+      });
+    }
     Future<Integer> deployed = sync.refuseDuplicateName().compose(v -> poller.start()).map(0);
     for (int i = 0; i < config.eventLoops(); i++) {
       int loop = i;
@@ -108,17 +170,23 @@ public final class HiveNode {
         })
         .map(v -> {
           started = true;
-          log.info("node '{}' serving the Ollama API on http://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
-              config.name(), config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
+          log.info("node '{}' serving the Ollama API on {}://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
+              config.name(), config.tls().https() ? "https" : "http", config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
               config.clusterHost(), config.busPort(), config.strategy());
           return this;
         });
   }
 
   private Future<Integer> deployLoop(RoutingStrategy strategy, AtomicInteger active, int loop, int port) {
-    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, active);
+    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, active, quotas);
     loops.add(verticle);
     return vertx.deployVerticle(verticle).map(id -> verticle.actualPort());
+  }
+
+  private void warnInsecure() {
+    log.warn("INSECURE: node '{}' runs with --insecure-no-auth: anyone who reaches {}:{} can use every model"
+        + " and manage this mesh. Use it for local experiments only.", config.name(), config.host(),
+        httpPort == 0 ? config.port() : httpPort);
   }
 
   private SiteState ownState() {
@@ -178,10 +246,20 @@ public final class HiveNode {
     Promise<Void> closed = Promise.promise();
     // Withdrawing is a courtesy to peers (they would notice the leave anyway): never let it hang a shutdown.
     Future<Void> withdrawn = sync.stop().timeout(3, TimeUnit.SECONDS);
+    if (quotas != null) {
+      quotas.stop();
+    }
     withdrawn.recover(err -> Future.succeededFuture())
         .compose(v -> poller.close())
         .compose(v -> backend.close())
-        .onComplete(ar -> vertx.close().onComplete(closed));
+        .onComplete(ar -> vertx.close().onComplete(v -> {
+          if (tunnel == null) {
+            closed.complete();
+          } else {
+            // After Vert.x: leaving the cluster cleanly still goes through the tunnel.
+            tunnel.close().onComplete(closed);
+          }
+        }));
     return closed.future();
   }
 }

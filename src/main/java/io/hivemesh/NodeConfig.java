@@ -4,6 +4,9 @@ import io.hivemesh.config.ConfigException;
 import io.hivemesh.config.OptionSpec;
 import io.hivemesh.config.Settings;
 import io.hivemesh.routing.Strategies;
+import io.hivemesh.security.AuthConfig;
+import io.hivemesh.security.Limits;
+import io.hivemesh.security.TlsConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +39,10 @@ public record NodeConfig(
     Duration streamIdleTimeout,
     Duration inventoryInterval,
     Duration publishInterval,
-    Duration entryTtl) {
+    Duration entryTtl,
+    AuthConfig auth,
+    TlsConfig tls,
+    boolean plaintextMeshAllowed) {
 
   public static final List<OptionSpec> OPTIONS = List.of(
       OptionSpec.of("config", null, "YAML file with option: value lines"),
@@ -63,7 +69,22 @@ public record NodeConfig(
       OptionSpec.of("stream-idle-timeout", "2m", "silence allowed inside a streaming answer"),
       OptionSpec.of("inventory-interval", "1s", "how often the local Ollama's models are polled"),
       OptionSpec.of("publish-interval", "250ms", "how often this node's load entry is refreshed in the cluster"),
-      OptionSpec.of("entry-ttl", "3s", "lifetime of a load entry that is not refreshed"));
+      OptionSpec.of("entry-ttl", "3s", "lifetime of a load entry that is not refreshed"),
+      OptionSpec.of("jwt-secret-file", "", "file holding the HS256 secret client tokens are signed with"),
+      OptionSpec.of("jwt-public-key", "", "PEM public key(s) (RS256/ES256) client tokens are signed with, FILE[,FILE...]"),
+      OptionSpec.of("jwks", "", "JSON Web Key Set file with the public keys of an identity provider"),
+      OptionSpec.of("jwt-issuer", "", "required iss claim of client tokens"),
+      OptionSpec.of("jwt-audience", "", "required aud claim of client tokens"),
+      OptionSpec.of("jwt-leeway", "30s", "clock skew allowed when checking exp, iat and nbf"),
+      OptionSpec.flag("insecure-no-auth", "accept every request without a token (local experiments only)"),
+      OptionSpec.of("limit-rpm", "0", "requests per minute per subject, mesh-wide, for tokens that set none (0: no limit)"),
+      OptionSpec.of("limit-concurrent", "0", "requests in flight per subject, mesh-wide, for tokens that set none (0: no limit)"),
+      OptionSpec.of("tls-cert", "", "PEM certificate (chain) of the client port; with --tls-key it speaks HTTPS"),
+      OptionSpec.of("tls-key", "", "PEM private key of the client port"),
+      OptionSpec.of("mesh-ca", "", "PEM certificate of the mesh CA: only nodes it signed can join"),
+      OptionSpec.of("mesh-cert", "", "PEM certificate of this node, signed by the mesh CA"),
+      OptionSpec.of("mesh-key", "", "PEM private key of this node"),
+      OptionSpec.flag("insecure-plaintext-mesh", "allow a mesh without TLS on a non-loopback --cluster-host"));
 
   public static NodeConfig parse(String[] args, Map<String, String> env) {
     Settings s = Settings.resolve(OPTIONS, args, env);
@@ -94,7 +115,17 @@ public record NodeConfig(
         s.duration("stream-idle-timeout"),
         s.duration("inventory-interval"),
         s.duration("publish-interval"),
-        s.duration("entry-ttl"));
+        s.duration("entry-ttl"),
+        AuthConfig.of(s.path("jwt-secret-file"), s.paths("jwt-public-key"), s.path("jwks"),
+            s.stringOr("jwt-issuer", null), s.stringOr("jwt-audience", null), s.duration("jwt-leeway"),
+            s.bool("insecure-no-auth"),
+            new Limits(s.integer("limit-rpm", 0, 10_000_000), s.integer("limit-concurrent", 0, 1_000_000))),
+        TlsConfig.of(s.path("tls-cert"), s.path("tls-key"), s.path("mesh-ca"), s.path("mesh-cert"), s.path("mesh-key")),
+        s.bool("insecure-plaintext-mesh"));
+    if (!config.tls.meshTls() && !config.plaintextMeshAllowed && !isLoopback(config.clusterHost)) {
+      throw new ConfigException("--cluster-host " + config.clusterHost + " is reachable from other hosts: give"
+          + " --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside TLS (or --insecure-plaintext-mesh)");
+    }
     if (config.entryTtl.compareTo(config.publishInterval.multipliedBy(2)) < 0) {
       throw new ConfigException("--entry-ttl: must be at least twice --publish-interval ("
           + config.publishInterval.toMillis() + "ms), got " + config.entryTtl.toMillis() + "ms");
@@ -106,6 +137,10 @@ public record NodeConfig(
       }
     }
     return config;
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 
   /** Event-bus address of one of this node's inboxes. */

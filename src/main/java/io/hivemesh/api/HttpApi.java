@@ -9,6 +9,10 @@ import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
+import io.hivemesh.security.AuthException;
+import io.hivemesh.security.Scope;
+import io.hivemesh.security.SubjectQuotas;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -39,9 +43,12 @@ public final class HttpApi {
   private final MeshView view;
   private final Dispatcher dispatcher;
   private final AtomicInteger activeRequests;
+  private final AccessControl access;
 
-  public HttpApi(Vertx vertx, NodeConfig config, MeshView view, Dispatcher dispatcher, AtomicInteger activeRequests) {
+  public HttpApi(Vertx vertx, NodeConfig config, MeshView view, Dispatcher dispatcher, AtomicInteger activeRequests,
+                 SubjectQuotas quotas) {
     this.vertx = vertx;
+    this.access = new AccessControl(vertx, config.auth(), quotas);
     this.config = config;
     this.view = view;
     this.dispatcher = dispatcher;
@@ -50,21 +57,23 @@ public final class HttpApi {
 
   /** A relayed route: how it names a missing or unknown model. */
   private enum Inference {
-    GENERATE(false, 404, "model '' not found", "model '%s' not found"),
-    CHAT(false, 400, "model is required", "model '%s' not found"),
-    EMBED(false, 400, "model is required", "model '%s' not found"),
-    EMBEDDINGS(false, 400, "model is required", "model \"%s\" not found, try pulling it first"),
-    SHOW(false, 400, "model is required", "model '%s' not found"),
-    OPENAI(true, 400, "model is required", "model \"%s\" not found, try pulling it first"),
+    GENERATE(Scope.INFERENCE, false, 404, "model '' not found", "model '%s' not found"),
+    CHAT(Scope.INFERENCE, false, 400, "model is required", "model '%s' not found"),
+    EMBED(Scope.INFERENCE, false, 400, "model is required", "model '%s' not found"),
+    EMBEDDINGS(Scope.INFERENCE, false, 400, "model is required", "model \"%s\" not found, try pulling it first"),
+    SHOW(Scope.MODELS_READ, false, 400, "model is required", "model '%s' not found"),
+    OPENAI(Scope.INFERENCE, true, 400, "model is required", "model \"%s\" not found, try pulling it first"),
     /** Model management names its site, not a model: only the site can be missing. */
-    MANAGE(false, 400, "model is required", "model '%s' not found");
+    MANAGE(Scope.ADMIN, false, 400, "model is required", "model '%s' not found");
 
+    final Scope scope;
     final boolean openAi;
     final int missingStatus;
     final String missingMessage;
     final String notFound;
 
-    Inference(boolean openAi, int missingStatus, String missingMessage, String notFound) {
+    Inference(Scope scope, boolean openAi, int missingStatus, String missingMessage, String notFound) {
+      this.scope = scope;
       this.openAi = openAi;
       this.missingStatus = missingStatus;
       this.missingMessage = missingMessage;
@@ -76,16 +85,20 @@ public final class HttpApi {
     Router router = Router.router(vertx);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.bodyLimit());
 
+    // The liveness line clients probe before anything else says nothing about the mesh: no token needed.
     router.route(HttpMethod.GET, "/").handler(this::root);
     router.route(HttpMethod.HEAD, "/").handler(this::root);
+    router.route().handler(access::authenticate);
     router.route(HttpMethod.GET, "/api/version").handler(this::version);
     router.route(HttpMethod.HEAD, "/api/version").handler(this::version);
-    router.route(HttpMethod.GET, "/api/tags").handler(ctx -> json(ctx, view.catalog().tags()));
-    router.route(HttpMethod.HEAD, "/api/tags").handler(ctx -> json(ctx, view.catalog().tags()));
-    router.route(HttpMethod.GET, "/api/ps").handler(ctx -> json(ctx, view.catalog().ps()));
-    router.route(HttpMethod.GET, "/v1/models").handler(ctx -> json(ctx, view.catalog().openAiModels()));
-    router.route(HttpMethod.GET, "/v1/models/:model").handler(this::openAiModel);
-    router.route(HttpMethod.GET, "/hive/nodes").handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
+    Handler<RoutingContext> read = access.require(Scope.MODELS_READ);
+    router.route(HttpMethod.GET, "/api/tags").handler(read).handler(ctx -> json(ctx, catalog(ctx).tags()));
+    router.route(HttpMethod.HEAD, "/api/tags").handler(read).handler(ctx -> json(ctx, catalog(ctx).tags()));
+    router.route(HttpMethod.GET, "/api/ps").handler(read).handler(ctx -> json(ctx, catalog(ctx).ps()));
+    router.route(HttpMethod.GET, "/v1/models").handler(read).handler(ctx -> json(ctx, catalog(ctx).openAiModels()));
+    router.route(HttpMethod.GET, "/v1/models/:model").handler(read).handler(this::openAiModel);
+    router.route(HttpMethod.GET, "/hive/nodes").handler(access.require(Scope.ADMIN))
+        .handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
 
     inference(router, body, "/api/generate", Inference.GENERATE);
     inference(router, body, "/api/chat", Inference.CHAT);
@@ -96,12 +109,13 @@ public final class HttpApi {
     inference(router, body, "/v1/completions", Inference.OPENAI);
     inference(router, body, "/v1/embeddings", Inference.OPENAI);
 
+    Handler<RoutingContext> admin = access.require(Scope.ADMIN);
     for (String path : new String[] {"/api/pull", "/api/push", "/api/create", "/api/copy"}) {
-      router.route(HttpMethod.POST, path).handler(body).handler(this::manage);
+      manage(router, body, HttpMethod.POST, path);
     }
-    router.route(HttpMethod.DELETE, "/api/delete").handler(body).handler(this::manage);
-    router.route(HttpMethod.HEAD, "/api/blobs/:digest").handler(this::manage);
-    router.route(HttpMethod.POST, "/api/blobs/:digest").handler(body).handler(this::manage);
+    manage(router, body, HttpMethod.DELETE, "/api/delete");
+    manage(router, body, HttpMethod.POST, "/api/blobs/:digest");
+    router.route(HttpMethod.HEAD, "/api/blobs/:digest").handler(admin).handler(this::manage);
 
     router.errorHandler(404, ctx -> plain(ctx.response(), 404, "404 page not found"));
     router.errorHandler(405, ctx -> plain(ctx.response(), 405, "405 method not allowed"));
@@ -114,14 +128,20 @@ public final class HttpApi {
     return router;
   }
 
-  private static boolean isOpenAi(HttpServerRequest req) {
+  static boolean isOpenAi(HttpServerRequest req) {
     return req.path() != null && req.path().startsWith("/v1/");
   }
 
   private void inference(Router router, BodyHandler body, String path, Inference kind) {
-    // Admission first, on a route of its own: an overloaded node refuses before buffering a body.
-    router.route(HttpMethod.POST, path).handler(this::admit);
+    // Admission and quota first, on a route of their own: a refusal costs no body buffering.
+    router.route(HttpMethod.POST, path).handler(this::admit).handler(access.require(kind.scope))
+        .handler(access::withinQuota);
     router.route(HttpMethod.POST, path).handler(body).handler(ctx -> infer(ctx, kind));
+  }
+
+  private void manage(Router router, BodyHandler body, HttpMethod method, String path) {
+    router.route(method, path).handler(access.require(Scope.ADMIN)).handler(access::withinQuota);
+    router.route(method, path).handler(body).handler(this::manage);
   }
 
   /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
@@ -148,7 +168,15 @@ public final class HttpApi {
       return;
     }
     String model = parsed.model();
+    AuthException refused = AccessControl.mayUse(ctx, model);
     String pinned = ctx.request().getHeader(NODE_HEADER);
+    if (refused == null && pinned != null && !pinned.isBlank() && !AccessControl.caller(ctx).has(Scope.ADMIN)) {
+      refused = AccessControl.missing(Scope.ADMIN);
+    }
+    if (refused != null) {
+      OllamaErrors.refuse(out, refused, kind.openAi);
+      return;
+    }
     RelayRequest req = relayRequest(ctx.request(), bodyBytes);
     Cancellation cancel = cancelOnHangUp(out);
     dispatcher.dispatch(req, ModelName.key(model), pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
@@ -221,12 +249,16 @@ public final class HttpApi {
 
   private void openAiModel(RoutingContext ctx) {
     String id = ctx.pathParam("model");
-    JsonObject m = view.catalog().openAiModelById().get(ModelName.key(id));
+    JsonObject m = catalog(ctx).openAiModelById().get(ModelName.key(id));
     if (m == null) {
       OllamaErrors.send(ctx.response(), 404, "model \"" + id + "\" not found", true);
     } else {
       json(ctx, m.toBuffer());
     }
+  }
+
+  private MeshView.Catalog catalog(RoutingContext ctx) {
+    return view.catalog().visibleTo(AccessControl.caller(ctx).models());
   }
 
   private static void json(RoutingContext ctx, Buffer body) {

@@ -1,5 +1,6 @@
 package io.hivemesh.api;
 
+import io.hivemesh.security.AuthException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
@@ -23,6 +24,20 @@ final class OllamaErrors {
         .end((openAi ? openAi(status, message) : native_(message)).encode());
   }
 
+  /** A request refused by access control: 401 says how to authenticate, 429 when to come back. */
+  static void refuse(HttpServerResponse out, AuthException refusal, boolean openAi) {
+    if (out.ended() || out.closed()) {
+      return;
+    }
+    if (refusal.status() == 401) {
+      out.putHeader("WWW-Authenticate", "Bearer realm=\"hive\"");
+    }
+    if (refusal.retryAfterSeconds() > 0) {
+      out.putHeader("Retry-After", Integer.toString(refusal.retryAfterSeconds()));
+    }
+    send(out, refusal.status(), refusal.getMessage(), openAi);
+  }
+
   static JsonObject native_(String message) {
     return new JsonObject().put("error", message);
   }
@@ -31,6 +46,9 @@ final class OllamaErrors {
     String type = switch (status) {
       case 400, 413 -> "invalid_request_error";
       case 404 -> "not_found_error";
+      case 401 -> "authentication_error";
+      case 403 -> "permission_error";
+      case 429 -> "rate_limit_error";
       default -> "api_error";
     };
     return new JsonObject().put("error", new JsonObject().put("message", message).put("type", type)

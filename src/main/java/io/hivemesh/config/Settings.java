@@ -260,6 +260,17 @@ public final class Settings {
     return out;
   }
 
+  /** A file path, or {@code null} when the option is not set. */
+  public Path path(String name) {
+    String v = raw(name);
+    return v == null || v.isBlank() ? null : Path.of(v.trim());
+  }
+
+  /** A comma-separated list of file paths. */
+  public List<Path> paths(String name) {
+    return list(name).stream().map(Path::of).toList();
+  }
+
   /** An http(s) URL such as {@code http://127.0.0.1:11434}. */
   public URI httpUrl(String name) {
     String v = string(name);

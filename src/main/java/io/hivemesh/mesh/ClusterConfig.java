@@ -10,6 +10,7 @@ import io.hivemesh.config.ConfigException;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The Hazelcast configuration of one node: the XML file (tuning, failure detection, maps), then
@@ -26,19 +27,36 @@ public final class ClusterConfig {
   private ClusterConfig() {
   }
 
-  public static Config load(NodeConfig node) {
-    Config config = readXml(node.clusterConfig());
+  /** The node's XML config as read, before {@link #bind}. */
+  public static Config read(NodeConfig node) {
+    return readXml(node.clusterConfig());
+  }
+
+  /**
+   * Whether the XML enables Hazelcast's own member TLS (Hazelcast Enterprise): then member
+   * traffic is left to it, and the mesh's tunnel stays out of the way.
+   */
+  public static boolean hasOwnTls(Config config) {
+    return config.getNetworkConfig().getSSLConfig() != null && config.getNetworkConfig().getSSLConfig().isEnabled();
+  }
+
+  /**
+   * Binds the member to {@code host} on the node's cluster port and joins through
+   * {@code members}. Without the tunnel, {@code host} is the node's cluster host and the members
+   * its seeds; with it, the node's own loopback address and the peers' loopback addresses.
+   */
+  public static Config bind(Config config, NodeConfig node, String host, List<String> members) {
     config.setClusterName(node.clusterName());
     config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(node.clusterPort()).setPortAutoIncrement(false);
-    network.getInterfaces().setEnabled(true).clear().addInterface(node.clusterHost());
-    network.setPublicAddress(node.clusterHost() + ":" + node.clusterPort());
+    network.getInterfaces().setEnabled(true).clear().addInterface(host);
+    network.setPublicAddress(host + ":" + node.clusterPort());
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).clear().addMember(node.clusterHost() + ":" + node.clusterPort());
-    node.join().forEach(join.getTcpIpConfig()::addMember);
+    join.getTcpIpConfig().setEnabled(true).clear().addMember(host + ":" + node.clusterPort());
+    members.forEach(join.getTcpIpConfig()::addMember);
     return config;
   }
 

@@ -2,6 +2,7 @@ package io.hivemesh.mesh;
 
 import io.hivemesh.model.ModelName;
 import io.hivemesh.routing.Candidate;
+import io.hivemesh.security.ModelAccess;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -283,8 +284,74 @@ public final class MeshView {
    * The mesh-wide answers ({@code /api/tags}, {@code /api/ps}, {@code /v1/models},
    * {@code /api/version}), serialized once per change instead of once per request.
    */
-  public record Catalog(Buffer tags, Buffer ps, Buffer openAiModels, Map<String, JsonObject> openAiModelById,
-                        String version) {
+  public static final class Catalog {
+
+    /** Distinct token model lists seen per catalog; beyond it views are built per request. */
+    private static final int MAX_VIEWS = 256;
+
+    private final List<JsonObject> tagList;
+    private final List<JsonObject> psList;
+    private final List<JsonObject> openAiList;
+    private final Buffer tags;
+    private final Buffer ps;
+    private final Buffer openAiModels;
+    private final Map<String, JsonObject> openAiModelById;
+    private final String version;
+    private final Map<ModelAccess, Catalog> views = new ConcurrentHashMap<>();
+
+    private Catalog(List<JsonObject> tagList, List<JsonObject> psList, List<JsonObject> openAiList, String version) {
+      this.tagList = tagList;
+      this.psList = psList;
+      this.openAiList = openAiList;
+      this.tags = new JsonObject().put("models", new JsonArray(new ArrayList<>(tagList))).toBuffer();
+      this.ps = new JsonObject().put("models", new JsonArray(new ArrayList<>(psList))).toBuffer();
+      this.openAiModels = new JsonObject().put("object", "list").put("data", new JsonArray(new ArrayList<>(openAiList)))
+          .toBuffer();
+      Map<String, JsonObject> byId = new HashMap<>();
+      openAiList.forEach(m -> byId.put(ModelName.key(m.getString("id")), m));
+      this.openAiModelById = Map.copyOf(byId);
+      this.version = version;
+    }
+
+    public Buffer tags() {
+      return tags;
+    }
+
+    public Buffer ps() {
+      return ps;
+    }
+
+    public Buffer openAiModels() {
+      return openAiModels;
+    }
+
+    public Map<String, JsonObject> openAiModelById() {
+      return openAiModelById;
+    }
+
+    public String version() {
+      return version;
+    }
+
+    /** The catalog as a token limited to some models sees it, built once per distinct limit. */
+    public Catalog visibleTo(ModelAccess access) {
+      if (access.all()) {
+        return this;
+      }
+      Catalog view = views.get(access);
+      if (view == null) {
+        view = new Catalog(only(tagList, access), only(psList, access), openAiList.stream()
+            .filter(m -> access.allows(m.getString("id"))).toList(), version);
+        if (views.size() < MAX_VIEWS) {
+          views.put(access, view);
+        }
+      }
+      return view;
+    }
+
+    private static List<JsonObject> only(List<JsonObject> models, ModelAccess access) {
+      return models.stream().filter(m -> access.allows(SiteInventory.modelName(m))).toList();
+    }
 
     static Catalog build(List<SiteView> live) {
       List<SiteView> sorted = new ArrayList<>(live);
@@ -309,20 +376,13 @@ public final class MeshView {
       }
       List<JsonObject> psList = new ArrayList<>(ps.values());
       psList.sort(Comparator.comparing((JsonObject p) -> p.getString("expires_at", "")).reversed());
-      JsonArray data = new JsonArray();
-      Map<String, JsonObject> byId = new HashMap<>();
+      List<JsonObject> data = new ArrayList<>();
       for (JsonObject t : tags.values()) {
         String id = SiteInventory.modelName(t);
-        JsonObject m = new JsonObject().put("id", id).put("object", "model")
-            .put("created", epochSeconds(t.getString("modified_at"))).put("owned_by", owner(id));
-        data.add(m);
-        byId.put(ModelName.key(id), m);
+        data.add(new JsonObject().put("id", id).put("object", "model")
+            .put("created", epochSeconds(t.getString("modified_at"))).put("owned_by", owner(id)));
       }
-      return new Catalog(
-          new JsonObject().put("models", new JsonArray(new ArrayList<>(tags.values()))).toBuffer(),
-          new JsonObject().put("models", new JsonArray(psList)).toBuffer(),
-          new JsonObject().put("object", "list").put("data", data).toBuffer(),
-          Map.copyOf(byId),
+      return new Catalog(List.copyOf(tags.values()), List.copyOf(psList), List.copyOf(data),
           version == null ? "0.0.0" : version);
     }
 

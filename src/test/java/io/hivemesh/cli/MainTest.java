@@ -33,7 +33,13 @@ class MainTest {
     assertOneLine(run("node"), "--name is required (or set HIVE_NAME)");
     assertOneLine(run("node", "--name", "a", "--cluster-port", "0"), "--cluster-port: expected a number from 1 to 65535, got '0'");
     assertOneLine(run("node", "--name", "a", "--ollama", "ftp://x"), "--ollama: expected an http:// or https:// URL with a host, got 'ftp://x'");
-    assertOneLine(run("node", "--name", "a", "--cluster-config", "/nonexistent.xml"), "--cluster-config: no such file /nonexistent.xml");
+    assertOneLine(run("node", "--name", "a", "--insecure-no-auth", "--cluster-config", "/nonexistent.xml"),
+        "--cluster-config: no such file /nonexistent.xml");
+    assertOneLine(run("node", "--name", "a"), "no key to verify client tokens: give --jwt-secret-file, --jwt-public-key"
+        + " or --jwks (or --insecure-no-auth for a local experiment)");
+    assertOneLine(run("node", "--name", "a", "--cluster-host", "10.1.2.3", "--insecure-no-auth"), "--cluster-host"
+        + " 10.1.2.3 is reachable from other hosts: give --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside"
+        + " TLS (or --insecure-plaintext-mesh)");
     assertOneLine(run("sim", "--port", "1"), "--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
     assertOneLine(run("sim", "--models", "m", "--tokens-per-second", "-3"), "--tokens-per-second: expected a number of at least 0.0, got '-3'");
     assertOneLine(run("launch"), "unknown command 'launch' (node, sim, demo, certs, token)");

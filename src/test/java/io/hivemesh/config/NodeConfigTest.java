@@ -1,6 +1,7 @@
 package io.hivemesh.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,8 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 class NodeConfigTest {
 
+  /** Routing and timing options, checked on a node that needs no client keys. */
   private static NodeConfig parse(Map<String, String> env, String... args) {
-    return NodeConfig.parse(args, env);
+    String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+    all[args.length] = "--insecure-no-auth";
+    return NodeConfig.parse(all, env);
   }
 
   private static String error(Map<String, String> env, String... args) {
@@ -83,7 +87,9 @@ class NodeConfigTest {
 
   @Test
   void shippedConfigFileIsValid() {
-    NodeConfig c = parse(Map.of(), "--config", "conf/hive.yaml", "--name", "x");
+    NodeConfig c = NodeConfig.parse(new String[] {"--config", "conf/hive.yaml", "--name", "x", "--jwt-secret-file",
+        "src/test/resources/jwt-test.secret"}, Map.of());
     assertEquals("x", c.name());
+    assertFalse(c.auth().insecure());
   }
 }

@@ -43,7 +43,7 @@ class BusStreamTest {
   private Context context;
 
   private static NodeConfig config(String name, String ollama, String... extra) {
-    List<String> args = new java.util.ArrayList<>(List.of("--name", name, "--ollama", ollama));
+    List<String> args = new java.util.ArrayList<>(List.of("--name", name, "--ollama", ollama, "--insecure-no-auth"));
     args.addAll(List.of(extra));
     return NodeConfig.parse(args.toArray(String[]::new), Map.of());
   }

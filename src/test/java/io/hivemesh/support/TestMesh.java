@@ -41,6 +41,10 @@ public final class TestMesh implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--name", name, "--port", "0", "--ollama", ollamaUrl,
         "--cluster-name", clusterName, "--cluster-port", String.valueOf(clusterPort), "--bus-port", "0",
         "--event-loops", "2", "--inventory-interval", "200ms", "--publish-interval", "100ms", "--entry-ttl", "1s"));
+    if (!List.of(extraNodeArgs).stream().anyMatch(a -> a.startsWith("--jw") || a.equals("--insecure-no-auth"))) {
+      // Tests of routing and failover run without tokens; SecurityTest gives its nodes keys.
+      args.add("--insecure-no-auth");
+    }
     if (seed != null) {
       args.addAll(List.of("--join", seed));
     }
