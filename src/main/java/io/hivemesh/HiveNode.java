@@ -25,6 +25,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,7 +50,8 @@ public final class HiveNode {
   private final MeshView view;
   private final OllamaBackend backend;
   private final InventoryPoller poller;
-  private final List<ApiVerticle> loops = new ArrayList<>();
+  /** Read by Hazelcast's event threads while the loops are deployed. */
+  private final List<ApiVerticle> loops = new CopyOnWriteArrayList<>();
   private static final long LOAD_DEBOUNCE_MS = 50;
   private final AtomicBoolean publishPending = new AtomicBoolean();
   private ClusterSync sync;
@@ -69,6 +71,11 @@ public final class HiveNode {
     this.poller = new InventoryPoller(vertx, config, p -> publishNow());
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
+    view.onNewPeer(site -> {
+      if (!loops.isEmpty()) {
+        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(site));
+      }
+    });
   }
 
   /** Joins the mesh and starts serving. Fails if the cluster or a port cannot be had. */
@@ -83,9 +90,10 @@ public final class HiveNode {
     ClusterTunnel tunnel = new ClusterTunnel(tunnelVertx, config.tls(),
         config.clusterHost() + ":" + config.clusterPort(), (int) config.connectTimeout().toMillis());
     Promise<HiveNode> started = Promise.promise();
-    tunnel.start(config.join()).onComplete(ar -> {
-      if (ar.failed()) {
-        tunnel.close().onComplete(v -> started.fail(ar.cause()));
+    // Continued off the tunnel's event loop: the node's own Vert.x is built from a plain thread.
+    tunnel.start(config.join()).toCompletionStage().whenCompleteAsync((v, err) -> {
+      if (err != null) {
+        tunnel.close().onComplete(c -> started.fail(err));
         return;
       }
       ClusterConfig.bind(hazelcast, config, tunnel.selfLoopback(), tunnel.members());
@@ -93,7 +101,7 @@ public final class HiveNode {
         if (node.succeeded()) {
           started.complete(node.result());
         } else {
-          tunnel.close().onComplete(v -> started.fail(node.cause()));
+          tunnel.close().onComplete(c -> started.fail(node.cause()));
         }
       });
     });

@@ -8,6 +8,7 @@ import io.hivemesh.security.SubjectQuotas;
 import io.hivemesh.security.TokenVerifier;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
@@ -35,6 +36,10 @@ final class AccessControl {
   }
 
   void authenticate(RoutingContext ctx) {
+    if (ctx.request().method() != HttpMethod.GET && ctx.request().method() != HttpMethod.HEAD) {
+      // The checks may finish on a later turn of the loop: hold the body until the body handler reads it.
+      ctx.request().pause();
+    }
     if (verifier == null) {
       ctx.put(CALLER, anonymous);
       ctx.next();

@@ -249,6 +249,11 @@ public final class HttpApi {
 
   private void openAiModel(RoutingContext ctx) {
     String id = ctx.pathParam("model");
+    AuthException refused = AccessControl.mayUse(ctx, id);
+    if (refused != null) {
+      OllamaErrors.refuse(ctx.response(), refused, true);
+      return;
+    }
     JsonObject m = catalog(ctx).openAiModelById().get(ModelName.key(id));
     if (m == null) {
       OllamaErrors.send(ctx.response(), 404, "model \"" + id + "\" not found", true);

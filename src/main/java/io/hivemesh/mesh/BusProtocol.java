@@ -41,6 +41,8 @@ final class BusProtocol {
   static final String ERROR = "err";
   static final String GRANT = "credit";
   static final String CANCEL = "cancel";
+  /** Answered at once: opens the bus connection (and its TLS session) before a request needs it. */
+  static final String PING = "ping";
 
   /** Chunks the origin lets a site send ahead; it grants more as the client takes them. */
   static final int WINDOW = 64;

@@ -10,6 +10,9 @@ import io.hivemesh.config.ConfigException;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
+import com.hazelcast.instance.EndpointQualifier;
+import com.hazelcast.spi.MemberAddressProvider;
 import java.util.List;
 
 /**
@@ -50,14 +53,43 @@ public final class ClusterConfig {
     config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(node.clusterPort()).setPortAutoIncrement(false);
-    network.getInterfaces().setEnabled(true).clear().addInterface(host);
-    network.setPublicAddress(host + ":" + node.clusterPort());
+    if (!host.equals(node.clusterHost())) {
+      // A loopback alias is no interface's address: Hazelcast's interface matching would refuse it.
+      network.getMemberAddressProviderConfig().setEnabled(true)
+          .setImplementation(new FixedAddress(new InetSocketAddress(host, node.clusterPort())));
+    } else {
+      network.getInterfaces().setEnabled(true).clear().addInterface(host);
+      network.setPublicAddress(host + ":" + node.clusterPort());
+    }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).clear().addMember(host + ":" + node.clusterPort());
     members.forEach(join.getTcpIpConfig()::addMember);
     return config;
+  }
+
+  /** Binds and advertises one given address, whatever the host's interfaces are. */
+  private record FixedAddress(InetSocketAddress address) implements MemberAddressProvider {
+    @Override
+    public InetSocketAddress getBindAddress() {
+      return address;
+    }
+
+    @Override
+    public InetSocketAddress getBindAddress(EndpointQualifier qualifier) {
+      return address;
+    }
+
+    @Override
+    public InetSocketAddress getPublicAddress() {
+      return address;
+    }
+
+    @Override
+    public InetSocketAddress getPublicAddress(EndpointQualifier qualifier) {
+      return address;
+    }
   }
 
   private static Config readXml(String file) {

@@ -102,6 +102,16 @@ public final class Inbox {
   }
 
   /** A peer left the mesh: its streams end now rather than at a timeout. */
+  /**
+   * Connects the bus to a new peer now rather than on its first request, whose open would
+   * otherwise also pay for the connection and its TLS handshake.
+   */
+  public void warmUp(String site) {
+    DeliveryOptions ping = BusProtocol.frame(BusProtocol.PING, 0, address).setSendTimeout(WARM_UP_TIMEOUT_MS);
+    vertx.eventBus().request(NodeConfig.inbox(site, 0), Buffer.buffer(), ping)
+        .onFailure(err -> log.debug("bus warm-up to '{}' failed: {}", site, err.getMessage()));
+  }
+
   public void siteLost(String site) {
     for (RemoteStream s : new ArrayList<>(outgoing.values())) {
       if (s.site().equals(site)) {
@@ -109,6 +119,8 @@ public final class Inbox {
       }
     }
   }
+
+  private static final long WARM_UP_TIMEOUT_MS = 10_000;
 
   private void handle(Message<Buffer> msg) {
     MultiMap h = msg.headers();
@@ -123,6 +135,7 @@ public final class Inbox {
     String from = h.get(BusProtocol.FROM);
     switch (kind == null ? "" : kind) {
       case BusProtocol.OPEN -> serve(sid, from, msg);
+      case BusProtocol.PING -> msg.reply(Buffer.buffer());
       case BusProtocol.GRANT -> {
         ServedStream s = incoming.get(from + '/' + sid);
         if (s != null) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -41,6 +42,7 @@ public final class MeshView {
   private volatile Map<String, SiteInventory> inventories = Map.of();
   private volatile Index index = Index.EMPTY;
   private final ConcurrentHashMap<String, Adjustment> adjustments = new ConcurrentHashMap<>();
+  private volatile Consumer<String> newPeer = site -> { };
 
   public MeshView(String self, LocalLoad localLoad) {
     this(self, localLoad, System::nanoTime);
@@ -54,6 +56,11 @@ public final class MeshView {
 
   public String self() {
     return self;
+  }
+
+  /** Called with a site's name when it first appears, or comes back as a new process. */
+  public void onNewPeer(Consumer<String> listener) {
+    this.newPeer = listener;
   }
 
   /** Requests this node sent to a site that the site's published snapshot may not count yet. */
@@ -83,6 +90,9 @@ public final class MeshView {
     if (old == null || old.healthy() != s.healthy() || old.draining() != s.draining()
         || !old.loaded().equals(s.loaded()) || !old.nodeId().equals(s.nodeId())) {
       rebuild();
+    }
+    if (!s.name().equals(self) && (old == null || !old.nodeId().equals(s.nodeId()))) {
+      newPeer.accept(s.name());
     }
   }
 

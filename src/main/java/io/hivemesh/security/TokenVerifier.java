@@ -54,7 +54,7 @@ public final class TokenVerifier {
       return Future.failedFuture(AuthException.unauthorized("token expired"));
     }
     return jwt.authenticate(new TokenCredentials(token))
-        .recover(err -> Future.failedFuture(AuthException.unauthorized(reason(err))))
+        .recover(err -> Future.failedFuture(AuthException.unauthorized(unsigned(token) ? UNSIGNED : reason(err))))
         .map(user -> {
           // The principal drops exp/iat/nbf; the token's full claims are kept here.
           JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
@@ -115,6 +115,20 @@ public final class TokenVerifier {
     return v instanceof Number n && n.longValue() > 0 ? (int) Math.min(Integer.MAX_VALUE, n.longValue()) : 0;
   }
 
+  private static final String UNSIGNED = "unsigned tokens (alg \"none\") are not accepted";
+
+  /** Whether the token's header says {@code alg: none}; such a token never gets as far as a signature check. */
+  private static boolean unsigned(String token) {
+    int dot = token.indexOf('.');
+    try {
+      JsonObject header = new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(
+          dot < 0 ? token : token.substring(0, dot)), java.nio.charset.StandardCharsets.UTF_8));
+      return "none".equalsIgnoreCase(header.getString("alg"));
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   /** A short reason a client can act on; vertx-auth-jwt's own messages vary by version. */
   static String reason(Throwable err) {
     String m = String.valueOf(err.getMessage()).toLowerCase(java.util.Locale.ROOT);
@@ -122,7 +136,7 @@ public final class TokenVerifier {
       return "token expired";
     }
     if (m.contains("none")) {
-      return "unsigned tokens (alg \"none\") are not accepted";
+      return UNSIGNED;
     }
     if (m.contains("iss")) {
       return "token issuer is not the one this mesh trusts";
