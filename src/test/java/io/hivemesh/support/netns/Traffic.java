@@ -33,7 +33,10 @@ public final class Traffic {
     return false;
   }
 
-  /** One line per connection: endpoints, bytes each way, and the first bytes each side sent, in hex. */
+  /**
+   * One line per connection: endpoints, bytes each way, and the first bytes each side sent, in hex;
+   * {@code ~} marks a connection that was already open when the capture began.
+   */
   public static String summary(List<TcpConnection> connections) {
     return connections.stream().map(Traffic::summary).collect(Collectors.joining("\n",
         connections.size() + " TCP connections\n", ""));
