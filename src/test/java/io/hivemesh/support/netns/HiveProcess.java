@@ -78,14 +78,6 @@ public final class HiveProcess {
     awaitExit();
   }
 
-  public boolean isAlive() {
-    return process.isAlive();
-  }
-
-  public Path log() {
-    return log;
-  }
-
   /** The last lines of the log, for failure messages. */
   public String logTail() {
     try {

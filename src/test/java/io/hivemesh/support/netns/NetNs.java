@@ -101,10 +101,6 @@ public final class NetNs implements AutoCloseable {
     }
   }
 
-  public int hosts() {
-    return hosts;
-  }
-
   public String address(int host) {
     checkHost(host);
     return "10.250." + subnet + "." + host;
