@@ -1,9 +1,15 @@
 package io.hivemesh;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.hivemesh.security.KeyFiles;
+import io.hivemesh.security.MeshPki;
+import io.hivemesh.security.SigningKey;
+import io.hivemesh.security.TokenGrant;
+import io.hivemesh.security.TokenMinter;
 import io.hivemesh.support.netns.Await;
 import io.hivemesh.support.netns.Capture;
 import io.hivemesh.support.netns.Curl;
@@ -13,7 +19,12 @@ import io.hivemesh.support.netns.TcpConnection;
 import io.hivemesh.support.netns.Traffic;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +35,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Three hosts, each a network namespace with its own address, a sim and a node in JVMs of their
- * own, joined over a bridge: the mesh as it runs across machines, with the wire between them
- * captured. Clients ask each node from inside its own host, so everything on the bridge is mesh
- * traffic (Hazelcast and the event bus).
+ * own, joined over a bridge: the mesh as it runs across machines, secured as shipped (client
+ * tokens, HTTPS, mutual TLS between nodes), with every byte on the wire between hosts captured.
+ * A fourth host is the outside: a client of every node, and a node whose certificate comes from
+ * another CA.
  */
 class MultiHostIT {
 
@@ -40,17 +52,22 @@ class MultiHostIT {
   /** Each host's own model; the shared one lives everywhere. */
   private static final Map<Integer, String> OWN_MODEL = Map.of(1, "llama3.2", 2, "mistral", 3, "nomic-embed-text");
   private static final String PROMPT = "what crosses the wire between hosts";
+  private static final int OUTSIDE = 4;
+  private static Path pki;
+  private static Path secret;
+  private static String token;
 
   @Test
-  void threeHostsFormOneMeshAndEveryNodeServesEveryModel() {
+  void threeHostsFormOneTlsMeshAndNothingCrossesTheWireInTheClear() throws Exception {
     assumeTrue(NetNs.available(), "needs root, ip netns, tcpdump and curl");
-    try (NetNs net = NetNs.create(HOSTS)) {
+    try (NetNs net = NetNs.create(HOSTS + 1)) {
+      prepareKeys(net);
       // Before any node starts, so every mesh connection is captured from its first byte.
       Capture capture = Capture.start(net, LOGS.resolve("mesh.pcap"));
       List<HiveProcess> processes = new ArrayList<>();
       for (int h = 1; h <= HOSTS; h++) {
-        processes.add(startSim(net, h));
-        processes.add(startNode(net, h));
+        processes.add(startSim(net, h, OWN_MODEL.get(h) + "," + SHARED));
+        processes.add(startNode(net, h, "host" + h, pki));
       }
       for (int h = 1; h <= HOSTS; h++) {
         processes.get(2 * (h - 1)).awaitListening("127.0.0.1", OLLAMA, Duration.ofSeconds(90));
@@ -58,33 +75,99 @@ class MultiHostIT {
       }
       awaitEveryNodeSeesEverySite(net);
 
+      // An outside client reaches every node over HTTPS with a token, and gets every model.
       for (int via = 1; via <= HOSTS; via++) {
         for (int owner = 1; owner <= HOSTS; owner++) {
           assertServed(net, via, OWN_MODEL.get(owner), "host" + owner);
         }
         assertServed(net, via, SHARED, null);
+        assertEquals(401, Curl.get(net, OUTSIDE, url(net, via, "/api/tags"), "--cacert", ca()).status(),
+            "no token, no answer");
       }
+
+      // A node with a certificate from another CA: same JWT secret, same cluster name, right seeds.
+      HiveProcess rogueSim = startSim(net, OUTSIDE, "rogue-model");
+      HiveProcess rogue = startNode(net, OUTSIDE, "rogue", pki.resolveSibling("rogue-pki"));
+      rogueSim.awaitListening("127.0.0.1", OLLAMA, Duration.ofSeconds(90));
+      rogue.awaitListening(net.address(OUTSIDE), HTTP, Duration.ofSeconds(90));
+      Await.until("the rogue node reports that the mesh refused its certificate", Duration.ofSeconds(30),
+          () -> rogue.logTail().contains("TLS handshake failed"), rogue::logTail);
+      for (int via = 1; via <= HOSTS; via++) {
+        assertServed(net, via, SHARED, null);
+        Curl.Response tags = Curl.get(net, OUTSIDE, url(net, via, "/api/tags"), auth());
+        assertFalse(tags.body().contains("rogue-model"), "the rogue's model never joins the mesh: " + tags.body());
+        Curl.Response nodes = Curl.get(net, OUTSIDE, url(net, via, "/hive/nodes"), auth());
+        assertFalse(nodes.body().contains("\"rogue\""), "the rogue site is not in the mesh: " + nodes.body());
+      }
+      Curl.Response alone = Curl.get(net, OUTSIDE, url(net, OUTSIDE, "/hive/nodes"), "--cacert",
+          pki.resolveSibling("rogue-pki").resolve("ca.crt").toString(), "-H", "Authorization: Bearer " + token);
+      assertEquals(1, new JsonObject(alone.body()).getJsonArray("nodes").size(), "the rogue sees only itself: " + alone.body());
 
       List<TcpConnection> connections = capture.connections();
       System.out.println("MultiHostIT: the wire between hosts\n" + Traffic.summary(connections));
       assertMeshTrafficCrossedTheBridge(net, connections);
-      // The secure-mesh test asserts Traffic.assertNoPlaintextBetweenHosts(connections, ...) on this capture.
+      Traffic.assertNoPlaintextBetweenHosts(connections, PROMPT, "HZC", "\"model\"", "hive.site", "__vertx",
+          "Authorization", "Bearer", token);
     }
   }
 
-  private static HiveProcess startSim(NetNs net, int h) {
+  /** The mesh CA with one certificate per host, a foreign CA for the rogue, the JWT secret, a token. */
+  private static void prepareKeys(NetNs net) throws Exception {
+    Path keys = LOGS.resolve("keys").toAbsolutePath();
+    deleteRecursively(keys);
+    pki = keys.resolve("pki");
+    // Clients check the HTTPS certificate's names: give every certificate the hosts' addresses.
+    List<String> addresses = java.util.stream.IntStream.rangeClosed(1, HOSTS + 1).mapToObj(net::address).toList();
+    MeshPki.create(pki, List.of("host1", "host2", "host3"), addresses, Duration.ofDays(1));
+    MeshPki.create(keys.resolve("rogue-pki"), List.of("rogue"), addresses, Duration.ofDays(1));
+    secret = keys.resolve("jwt.secret");
+    Files.writeString(secret, KeyFiles.newHmacSecret());
+    Vertx vertx = Vertx.vertx();
+    try {
+      token = new TokenMinter(vertx, SigningKey.hmac("--secret-file", secret)).mint(new TokenGrant("it",
+          "inference models:read admin", List.of(), null, null, null, null, Duration.ofHours(1)));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  private static String ca() {
+    return pki.resolve("ca.crt").toString();
+  }
+
+  /** curl options of an outside client: trust the mesh CA, send the token. */
+  private static String[] auth() {
+    return new String[] {"--cacert", ca(), "-H", "Authorization: Bearer " + token};
+  }
+
+  private static HiveProcess startSim(NetNs net, int h, String models) {
     return HiveProcess.start(net, h, LOGS, "sim" + h, "sim", "--name", "sim" + h,
-        "--host", "127.0.0.1", "--port", String.valueOf(OLLAMA), "--models", OWN_MODEL.get(h) + "," + SHARED,
+        "--host", "127.0.0.1", "--port", String.valueOf(OLLAMA), "--models", models,
         "--load-ms", "0", "--tokens-per-second", "0", "--parallel", "4");
   }
 
-  private static HiveProcess startNode(NetNs net, int h) {
+  /** A node whose mesh certificate is {@code name}'s from {@code pkiDir}; it also serves HTTPS with it. */
+  private static HiveProcess startNode(NetNs net, int h, String name, Path pkiDir) {
     String seeds = java.util.stream.IntStream.rangeClosed(1, HOSTS).mapToObj(i -> net.address(i) + ":" + HAZELCAST)
         .collect(Collectors.joining(","));
-    return HiveProcess.start(net, h, LOGS, "node" + h, "node", "--name", "host" + h,
+    String cert = pkiDir.resolve(name + ".crt").toString();
+    String key = pkiDir.resolve(name + ".key").toString();
+    return HiveProcess.start(net, h, LOGS, "node" + h, "node", "--name", name,
         "--host", "0.0.0.0", "--port", String.valueOf(HTTP), "--ollama", "http://127.0.0.1:" + OLLAMA,
         "--cluster-host", net.address(h), "--cluster-port", String.valueOf(HAZELCAST),
-        "--bus-port", String.valueOf(BUS), "--join", seeds, "--parallel", "4", "--inventory-interval", "250ms");
+        "--bus-port", String.valueOf(BUS), "--join", seeds, "--parallel", "4", "--inventory-interval", "250ms",
+        "--jwt-secret-file", secret.toString(), "--tls-cert", cert, "--tls-key", key,
+        "--mesh-ca", pkiDir.resolve("ca.crt").toString(), "--mesh-cert", cert, "--mesh-key", key);
   }
 
   /** Every node lists all three sites, healthy and with their models. */
@@ -93,7 +176,7 @@ class MultiHostIT {
     String[] last = {""};
     Await.until("every node lists all " + HOSTS + " sites with their models", Duration.ofSeconds(60), () -> {
       for (int h = 1; h <= HOSTS; h++) {
-        Curl.Response r = Curl.get(net, h, url(net, h, "/hive/nodes"));
+        Curl.Response r = Curl.get(net, h, url(net, h, "/hive/nodes"), auth());
         last[0] = "host" + h + ": " + r.status() + " " + r.body();
         Set<String> ready = r.status() != 200 ? Set.of() : new JsonObject(r.body()).getJsonArray("nodes").stream()
             .map(JsonObject.class::cast)
@@ -111,9 +194,10 @@ class MultiHostIT {
   private static void assertServed(NetNs net, int via, String model, String site) {
     boolean embedding = model.startsWith("nomic-embed");
     Curl.Response r = embedding
-        ? Curl.post(net, via, url(net, via, "/api/embed"), "{\"model\":\"" + model + "\",\"input\":\"" + PROMPT + "\"}")
-        : Curl.post(net, via, url(net, via, "/api/generate"),
-            "{\"model\":\"" + model + "\",\"prompt\":\"" + PROMPT + "\",\"options\":{\"num_predict\":8}}");
+        ? Curl.post(net, OUTSIDE, url(net, via, "/api/embed"), "{\"model\":\"" + model + "\",\"input\":\"" + PROMPT + "\"}",
+            auth())
+        : Curl.post(net, OUTSIDE, url(net, via, "/api/generate"),
+            "{\"model\":\"" + model + "\",\"prompt\":\"" + PROMPT + "\",\"options\":{\"num_predict\":8}}", auth());
     String what = model + " via host" + via;
     assertEquals(200, r.status(), what + ": " + r.body());
     if (embedding) {
@@ -154,6 +238,6 @@ class MultiHostIT {
   }
 
   private static String url(NetNs net, int h, String path) {
-    return "http://" + net.address(h) + ":" + HTTP + path;
+    return "https://" + net.address(h) + ":" + HTTP + path;
   }
 }

@@ -342,15 +342,17 @@ public final class ClusterTunnel {
   }
 
   static String describe(Throwable err) {
+    boolean tls = false;
     Throwable t = err;
-    while (t.getCause() != null && t.getCause() != t) {
+    while (true) {
+      tls |= t instanceof javax.net.ssl.SSLException;
+      if (t.getCause() == null || t.getCause() == t) {
+        break;
+      }
       t = t.getCause();
     }
     String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    if (t instanceof javax.net.ssl.SSLException) {
-      msg = "TLS handshake failed (" + msg + "): is this node's certificate signed by the mesh CA?";
-    }
-    return msg;
+    return tls ? "TLS handshake failed (" + msg + "): are both nodes' certificates signed by the same mesh CA?" : msg;
   }
 
 }

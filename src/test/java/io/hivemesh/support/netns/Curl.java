@@ -24,12 +24,15 @@ public final class Curl {
   private Curl() {
   }
 
-  public static Response get(NetNs net, int host, String url) {
-    return send(net, host, url, List.of());
+  /** {@code curlArgs}: more of curl's options, such as {@code --cacert FILE} or {@code -H "Authorization: ..."}. */
+  public static Response get(NetNs net, int host, String url, String... curlArgs) {
+    return send(net, host, url, List.of(curlArgs));
   }
 
-  public static Response post(NetNs net, int host, String url, String json) {
-    return send(net, host, url, List.of("-H", "Content-Type: application/json", "--data-raw", json));
+  public static Response post(NetNs net, int host, String url, String json, String... curlArgs) {
+    List<String> extra = new ArrayList<>(List.of("-H", "Content-Type: application/json", "--data-raw", json));
+    extra.addAll(List.of(curlArgs));
+    return send(net, host, url, extra);
   }
 
   private static Response send(NetNs net, int host, String url, List<String> extra) {
