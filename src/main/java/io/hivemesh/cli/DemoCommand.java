@@ -8,6 +8,7 @@ import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 final class DemoCommand {
 
   static final List<OptionSpec> OPTIONS = List.of(
+      OptionSpec.of("dir", "hive-demo", "where the demo keeps its mesh CA, node certificates, JWT secret and token"),
+      OptionSpec.flag("plain", "no tokens and no TLS (for tools that cannot send a token); loopback only"),
       OptionSpec.of("base-port", "11500", "first HTTP port: nodes use BASE..BASE+2, sims BASE+10..BASE+12"),
       OptionSpec.of("cluster-base-port", "5701", "first Hazelcast port (three in a row)"),
       OptionSpec.of("bus-base-port", "5801", "first event-bus port (three in a row)"));
@@ -46,6 +49,8 @@ final class DemoCommand {
     int base = s.port("base-port", false);
     int clusterBase = s.port("cluster-base-port", false);
     int busBase = s.port("bus-base-port", false);
+    boolean plain = s.bool("plain");
+    DemoKeys keys = plain ? null : DemoKeys.prepare(Path.of(s.string("dir")), SITES.stream().map(Site::name).toList());
 
     Vertx simVertx = Vertx.vertx();
     List<OllamaSim> sims = new ArrayList<>();
@@ -67,6 +72,7 @@ final class DemoCommand {
       if (i > 0) {
         args0.addAll(List.of("--join", "127.0.0.1:" + clusterBase));
       }
+      args0.addAll(plain ? List.of("--insecure-no-auth") : keys.nodeArgs(site.name()));
       NodeConfig config = NodeConfig.parse(args0.toArray(String[]::new), Map.of());
       nodes.add(NodeCommand.await(HiveNode.start(config), "cannot start node " + site.name()));
     }
@@ -81,25 +87,40 @@ final class DemoCommand {
         Thread.currentThread().interrupt();
       }
     }, "hive-demo-shutdown"));
-    out.println(tour(base));
+    out.println(tour(base, keys));
   }
 
-  private static String tour(int base) {
+  private static String tour(int base, DemoKeys keys) {
     StringBuilder sb = new StringBuilder("\nHive demo mesh is up: three sites, each a simulated Ollama with a node beside it.\n\n");
     for (int i = 0; i < SITES.size(); i++) {
       Site site = SITES.get(i);
-      sb.append(String.format("  %-12s node http://127.0.0.1:%d   models %-40s %d slots, %d tokens/s%n",
-          site.name(), base + i, site.models(), site.parallel(), site.tokensPerSecond()));
+      sb.append(String.format("  %-12s node %s://127.0.0.1:%d   models %-40s %d slots, %d tokens/s%n",
+          site.name(), keys == null ? "http" : "https", base + i, site.models(), site.parallel(), site.tokensPerSecond()));
     }
-    String url = "http://127.0.0.1:" + base;
+    String url = (keys == null ? "http" : "https") + "://127.0.0.1:" + base;
+    String curl = "curl";
+    if (keys != null) {
+      sb.append("\nClients need a token; the nodes speak HTTPS with certificates of the demo's own CA, and the nodes\n")
+          .append("talk to each other over mutual TLS. A token for 'demo' (inference, models:read, admin; 24h) is in\n")
+          .append(keys.tokenFile()).append(":\n\n  ").append(keys.token()).append("\n\n")
+          .append("  export HIVE_TOKEN=$(cat ").append(keys.tokenFile()).append(")\n");
+      curl = "curl --cacert " + keys.ca() + " -H \"Authorization: Bearer $HIVE_TOKEN\"";
+    }
     sb.append("\nAny node answers for the whole mesh. Try:\n\n")
-        .append("  curl ").append(url).append("/api/tags\n")
-        .append("  curl ").append(url).append("/api/chat -d '{\"model\":\"mistral\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n")
-        .append("  curl ").append(url).append("/api/embed -d '{\"model\":\"nomic-embed-text\",\"input\":\"hello\"}'\n")
-        .append("  curl -i ").append(url).append("/api/generate -d '{\"model\":\"phi3\",\"prompt\":\"hi\",\"stream\":false}'   # see X-Hive-Node\n")
-        .append("  curl ").append(url).append("/hive/nodes\n")
-        .append("  OLLAMA_HOST=").append(url).append(" ollama run llama3.2   # with the real ollama CLI\n")
-        .append("\n'mistral' lives only on workstation, 'phi3' only on cloud-vm: the node you ask forwards over the event bus.\n")
+        .append("  ").append(curl).append(" ").append(url).append("/api/tags\n")
+        .append("  ").append(curl).append(" ").append(url).append("/api/chat -d '{\"model\":\"mistral\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'\n")
+        .append("  ").append(curl).append(" ").append(url).append("/api/embed -d '{\"model\":\"nomic-embed-text\",\"input\":\"hello\"}'\n")
+        .append("  ").append(curl).append(" -i ").append(url).append("/api/generate -d '{\"model\":\"phi3\",\"prompt\":\"hi\",\"stream\":false}'   # see X-Hive-Node\n")
+        .append("  ").append(curl).append(" ").append(url).append("/hive/nodes\n");
+    if (keys == null) {
+      sb.append("  OLLAMA_HOST=").append(url).append(" ollama run llama3.2   # with the real ollama CLI\n");
+    } else {
+      sb.append("  SSL_CERT_FILE=").append(keys.ca()).append(" OLLAMA_HOST=").append(url)
+          .append(" OLLAMA_API_KEY=$HIVE_TOKEN ollama run llama3.2   # the real ollama CLI\n")
+          .append("\nMore tokens: java -jar target/hive.jar token --sub NAME --secret-file ").append(keys.secret())
+          .append(" [--models 'llama3*'] [--rpm 60]\n");
+    }
+    sb.append("\n'mistral' lives only on workstation, 'phi3' only on cloud-vm: the node you ask forwards over the event bus.\n")
         .append("Ctrl-C stops the demo.\n");
     return sb.toString();
   }
