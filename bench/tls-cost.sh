@@ -4,14 +4,18 @@
 # tokens, so the difference is TLS alone. wrk drives each target in interleaved rounds:
 #   throughput at saturation (-c16) and latency of a lone client (-c1), keep-alive connections.
 # Paths: local (the node's own site serves) and remote (the node forwards over the event bus).
-#   usage: bench/tls-cost.sh [ROUNDS] [SECONDS]   (defaults 3 and 5); needs wrk and target/hive.jar
+# The JIT takes tens of seconds under load to settle (longest on the remote path), so every target
+# is warmed up for WARMUP seconds before the measured rounds.
+#   usage: bench/tls-cost.sh [ROUNDS] [SECONDS] [WARMUP]   (defaults 5, 5, 30); needs wrk, target/hive.jar
 set -euo pipefail
-rounds=${1:-3}
+rounds=${1:-5}
 secs=${2:-5}
+warmup=${3:-30}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-hive() { java -Xmx1g -jar target/hive.jar "$@"; }
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] && echo "logs kept in $work" || rm -rf "$work"' EXIT
+# exec: the background job is then java itself, which the exit trap can stop.
+hive() { exec java -Xmx1g -jar target/hive.jar "$@"; }
 
 java -jar target/hive.jar certs --out "$work/pki" --nodes t1,t2 >/dev/null
 head -c 48 /dev/urandom | base64 > "$work/jwt.secret"
@@ -50,11 +54,11 @@ declare -A url=(
   [plain-remote]=http://127.0.0.1:12102/api/generate
   [tls-remote]=https://127.0.0.1:12202/api/generate
 )
-targets=(direct plain-local tls-local plain-remote tls-remote)
+targets=(${TARGETS:-direct plain-local tls-local plain-remote tls-remote})
 for t in "${targets[@]}"; do   # wait until every path answers 200, then warm up the JIT
   until [ "$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "${url[$t]}" \
       -d '{"model":"m","prompt":"hi","stream":false}')" = 200 ]; do sleep 1; done
-  wrk -t1 -c16 -d"${secs}s" -s "$work/gen.lua" "${url[$t]}" > /dev/null
+  wrk -t1 -c16 -d"${warmup}s" -s "$work/gen.lua" "${url[$t]}" > /dev/null
 done
 for r in $(seq "$rounds"); do
   for t in "${targets[@]}"; do

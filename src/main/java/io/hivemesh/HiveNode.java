@@ -148,6 +148,11 @@ public final class HiveNode {
     quotas = new SubjectQuotas(vertx, new HazelcastQuotaLedger(vertx, cluster.getHazelcastInstance(), config.name()),
         () -> cluster.getHazelcastInstance().getCluster().getMembers().size());
     quotas.start();
+    if (!config.tls().https() && !NodeConfig.isLoopback(config.host())) {
+      log.warn("client port {}:{} is reachable from other hosts without TLS: tokens and prompts cross the network in"
+          + " the clear; give --tls-cert and --tls-key, or put a TLS-terminating proxy in front", config.host(),
+          config.port());
+    }
     if (config.auth().insecure()) {
       warnInsecure();
       vertx.setPeriodic(60_000, id -> warnInsecure());
@@ -228,6 +233,10 @@ public final class HiveNode {
 
   public String name() {
     return config.name();
+  }
+
+  public NodeConfig config() {
+    return config;
   }
 
   public int httpPort() {

@@ -139,7 +139,8 @@ public record NodeConfig(
     return config;
   }
 
-  private static boolean isLoopback(String host) {
+  /** Whether an address is reachable from this host only. */
+  public static boolean isLoopback(String host) {
     return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 

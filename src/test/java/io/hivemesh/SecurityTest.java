@@ -14,6 +14,10 @@ import io.hivemesh.support.Https;
 import io.hivemesh.support.LogCapture;
 import io.hivemesh.support.TestMesh;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -57,6 +61,7 @@ class SecurityTest {
   static TokenMinter minter;
   static Https https;
   static Path secret;
+  static int busPortOfA;
   /** Every token a test used: none may show up in a log. */
   static final List<String> tokens = new CopyOnWriteArrayList<>();
 
@@ -71,7 +76,10 @@ class SecurityTest {
     https = new Https(dir.resolve("pki/ca.crt"));
     mesh = new TestMesh();
     SimOptions sim = SimOptions.defaults().withLoadMs(0).withParallel(16).withTokensPerSecond(50);
-    mesh.add("a", sim.withModels("llama3.2", "phi3"), args("a"));
+    busPortOfA = TestMesh.freePort();
+    List<String> argsOfA = new ArrayList<>(List.of(args("a")));
+    argsOfA.addAll(List.of("--bus-port", String.valueOf(busPortOfA)));
+    mesh.add("a", sim.withModels("llama3.2", "phi3"), argsOfA.toArray(String[]::new));
     mesh.add("b", sim.withModels("mistral"), args("b"));
     mesh.add("c", sim.withModels("nomic-embed-text"), args("c"));
     mesh.awaitConverged();
@@ -282,6 +290,56 @@ class SecurityTest {
     try (TestMesh open = new TestMesh()) {
       open.add("open", SimOptions.defaults().withModels("phi3"));
       assertTrue(logs.lines().stream().anyMatch(l -> l.contains("INSECURE") && l.contains("'open'")));
+    }
+  }
+
+  @Test
+  void theBusAndTheMeshPortAdmitOnlyHoldersOfAMeshCertificate() throws Exception {
+    Path foreign = dir.resolve("foreign");
+    MeshPki.create(foreign, List.of("intruder"), List.of(), Duration.ofDays(1));
+    int meshPort = mesh.nodes.get("a").config().clusterPort();
+    for (int port : new int[] {busPortOfA, meshPort}) {
+      assertTrue(closedWithoutAnswer(port, null), "no certificate: port " + port + " hangs up");
+      assertTrue(closedWithoutAnswer(port, foreign.resolve("intruder")), "another CA: port " + port + " hangs up");
+      assertFalse(closedWithoutAnswer(port, dir.resolve("pki/b")), "a mesh certificate is let in on port " + port);
+    }
+  }
+
+  /**
+   * Connects over TLS (trusting any server: the point is what the server accepts) with the
+   * certificate at {@code identity}.crt/.key, or none; true if the server hangs up within 3 s.
+   */
+  private static boolean closedWithoutAnswer(int port, Path identity) throws Exception {
+    NetClientOptions options = new NetClientOptions().setSsl(true).setTrustAll(true).setConnectTimeout(2000)
+        .setHostnameVerificationAlgorithm("");
+    if (identity != null) {
+      options.setKeyCertOptions(new PemKeyCertOptions().setCertPath(identity + ".crt").setKeyPath(identity + ".key"));
+    }
+    NetClient client = vertx.createNetClient(options);
+    try {
+      io.vertx.core.Promise<Boolean> hungUp = io.vertx.core.Promise.promise();
+      // Handlers go on in the connect callback, on the socket's loop: a hang-up cannot slip in before them.
+      client.connect(port, "127.0.0.1").onComplete(ar -> {
+        if (ar.failed()) {
+          if (ar.cause() instanceof javax.net.ssl.SSLException) {
+            hungUp.complete(true);
+          } else {
+            hungUp.fail(new AssertionError("port " + port + " unreachable: " + ar.cause(), ar.cause()));
+          }
+          return;
+        }
+        NetSocket socket = ar.result();
+        socket.exceptionHandler(err -> { });
+        socket.handler(data -> hungUp.tryComplete(false));
+        socket.closeHandler(v -> hungUp.tryComplete(true));
+        vertx.setTimer(3000, id -> {
+          hungUp.tryComplete(false);
+          socket.close();
+        });
+      });
+      return TestMesh.await(hungUp.future());
+    } finally {
+      client.close();
     }
   }
 }

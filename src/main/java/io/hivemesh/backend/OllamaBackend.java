@@ -98,6 +98,9 @@ public final class OllamaBackend {
             creq.reset();
             return Future.failedFuture(Cancellation.canceled());
           }
+          // Failures reach the caller through send()'s future or the response's exception handler;
+          // without this, a reset on cancel would also be logged as an unhandled error.
+          creq.exceptionHandler(err -> { });
           // Closing the connection is how Ollama learns the client is gone, even mid-load.
           cancel.onCancel(creq::reset);
           req.headers().forEach(creq::putHeader);

@@ -88,8 +88,8 @@ public final class SubjectQuotas {
     long now = System.currentTimeMillis();
     if (now - lastLedgerWarning > 60_000) {
       lastLedgerWarning = now;
-      log.warn("quota ledger unreachable ({}); admitting '{}' on this node's own count until it answers",
-          err.getMessage(), subject);
+      log.warn("quota ledger unreachable ({}); admitting '{}' one batch per attempt, and its concurrent requests up to"
+          + " its limit on this node alone, until it answers", err.getMessage(), subject);
     }
   }
 
@@ -163,8 +163,10 @@ public final class SubjectQuotas {
         fetching = false;
         long now = System.currentTimeMillis();
         if (granted == null) {
+          // Unreachable ledger (a partition, a lost member): keep serving, one batch per attempt,
+          // so a subject gets at most a batch every couple of seconds from this node until it answers.
           ledgerFailed(name, failure);
-          tokens += wanted;
+          tokens += batch(rpm);
         } else if (granted > 0) {
           tokens += granted.intValue();
         } else {
