@@ -4,25 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** What an operator sees when a command is given something wrong: one line naming the problem. */
 class MainTest {
 
-  private record Result(int code, String out, String err) {
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
-  private static Result run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  private static void assertOneLine(Result r, String expected) {
+  private static void assertOneLine(CliRun r, String expected) {
     assertEquals(2, r.code());
     assertEquals("hive: " + expected + System.lineSeparator(), r.err());
     assertFalse(r.err().contains("Exception"));
@@ -47,7 +38,7 @@ class MainTest {
 
   @Test
   void helpListsEveryOptionWithItsEnvironmentVariable() {
-    Result r = run("node", "--help");
+    CliRun r = run("node", "--help");
     assertEquals(0, r.code());
     assertTrue(r.out().contains("--cluster-port VALUE"));
     assertTrue(r.out().contains("[HIVE_CLUSTER_PORT]"));

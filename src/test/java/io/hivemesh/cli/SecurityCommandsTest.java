@@ -13,9 +13,6 @@ import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.junit5.VertxExtension;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -34,17 +31,11 @@ class SecurityCommandsTest {
   @TempDir
   Path dir;
 
-  private record Result(int code, String out, String err) {
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
-  private static Result run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  private static void assertOneLine(Result r, String expected) {
+  private static void assertOneLine(CliRun r, String expected) {
     assertEquals(2, r.code());
     assertEquals("hive: " + expected + System.lineSeparator(), r.err());
     assertEquals("", r.out());
@@ -53,7 +44,7 @@ class SecurityCommandsTest {
   @Test
   void certsSaysWhatItWroteAndWhereTheCaKeyStays() {
     Path out = dir.resolve("pki");
-    Result r = run("certs", "--out", out.toString(), "--nodes", "lab-gpu,workstation", "--san", "10.1.0.5", "--days", "90");
+    CliRun r = run("certs", "--out", out.toString(), "--nodes", "lab-gpu,workstation", "--san", "10.1.0.5", "--days", "90");
     assertEquals(0, r.code(), r.err());
     List<String> lines = r.out().lines().toList();
     assertEquals(List.of("wrote " + out.resolve("ca.key"), "wrote " + out.resolve("ca.crt"),
@@ -61,7 +52,7 @@ class SecurityCommandsTest {
         "wrote " + out.resolve("workstation.key"), "wrote " + out.resolve("workstation.crt")), lines.subList(0, 6));
     assertTrue(lines.get(6).startsWith("keep " + out.resolve("ca.key") + " in " + out + " and never copy it to a node"));
 
-    Result again = run("certs", "--out", out.toString(), "--nodes", "cloud-vm");
+    CliRun again = run("certs", "--out", out.toString(), "--nodes", "cloud-vm");
     assertEquals(0, again.code(), again.err());
     assertEquals("signed with the existing CA in " + out.resolve("ca.crt"), again.out().lines().findFirst().orElseThrow());
 
@@ -74,7 +65,7 @@ class SecurityCommandsTest {
   @Test
   void tokenPrintsOnlyTheToken(Vertx vertx) throws Exception {
     Path secret = Files.writeString(dir.resolve("secret"), SECRET + "\n");
-    Result r = run("token", "--sub", "team-a", "--models", "llama3.2,phi3", "--rpm", "60", "--concurrent", "2",
+    CliRun r = run("token", "--sub", "team-a", "--models", "llama3.2,phi3", "--rpm", "60", "--concurrent", "2",
         "--ttl", "30m", "--secret-file", secret.toString());
     assertEquals(0, r.code(), r.err());
     assertEquals("", r.err());
@@ -113,10 +104,10 @@ class SecurityCommandsTest {
 
   @Test
   void helpListsTheOptions() {
-    Result certs = run("certs", "--help");
+    CliRun certs = run("certs", "--help");
     assertEquals(0, certs.code());
     assertTrue(certs.out().contains("--san VALUE") && certs.out().contains("[HIVE_OUT]"));
-    Result token = run("token", "--help");
+    CliRun token = run("token", "--help");
     assertEquals(0, token.code());
     assertTrue(token.out().contains("--private-key VALUE") && token.out().contains("(default inference models:read)"));
     assertTrue(run("--help").out().contains("token  mint a JWT"));

@@ -25,7 +25,12 @@ public final class Http {
   }
 
   public static HttpResponse<String> send(int port, String method, String path, String body, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    return send(CLIENT, URI.create("http://127.0.0.1:" + port + path), method, body, headers);
+  }
+
+  static HttpResponse<String> send(HttpClient client, URI uri, String method, String body, String... headers) {
+    String path = uri.getPath();
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri)
         .timeout(Duration.ofSeconds(60))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
@@ -35,7 +40,7 @@ public final class Http {
       b.header(headers[i], headers[i + 1]);
     }
     try {
-      return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new AssertionError(method + " " + path + " failed: " + e, e);
     } catch (InterruptedException e) {
