@@ -106,8 +106,9 @@ class MultiHostIT {
       List<TcpConnection> connections = capture.connections();
       System.out.println("MultiHostIT: the wire between hosts\n" + Traffic.summary(connections));
       assertMeshTrafficCrossedTheBridge(net, connections);
-      Traffic.assertNoPlaintextBetweenHosts(connections, PROMPT, "HZC", "\"model\"", "hive.site", "__vertx",
-          "Authorization", "Bearer", token);
+      // Hazelcast's short "HZC" preamble is covered by the record framing check, not by a search.
+      Traffic.assertNoPlaintextBetweenHosts(connections, PROMPT, "\"model\"", "hive.site", "__vertx",
+          "Authorization", "Bearer ", token);
     }
   }
 

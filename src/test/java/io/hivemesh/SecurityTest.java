@@ -250,6 +250,8 @@ class SecurityTest {
     assertEquals(List.of(), other);
     // A token bucket of one minute's worth, refilled at the same rate while the test ran.
     double allowed = rpm + rpm * seconds / 60;
+    System.out.printf("rpm limit %d over 3 nodes: %d admitted, %d refused in %.1f s; the bucket allows %.1f%n",
+        rpm, ok.get(), limited.get(), seconds, allowed);
     assertTrue(ok.get() <= allowed * 1.1 && ok.get() >= allowed * 0.9,
         ok.get() + " admitted in " + seconds + " s; the limit allows " + allowed);
     assertEquals(300, ok.get() + limited.get());

@@ -4,6 +4,7 @@ import static io.hivemesh.support.netns.PcapWriter.ACK;
 import static io.hivemesh.support.netns.PcapWriter.PSH_ACK;
 import static io.hivemesh.support.netns.PcapWriter.SYN;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,6 +43,16 @@ class TrafficTest {
   }
 
   @Test
+  void plaintextInsideATlsConnectionBreaksItsRecordFraming() {
+    byte[] records = new byte[] {0x16, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00, 0x17, 0x03, 0x03, 0x00, 0x01, 0x42};
+    assertEquals(null, Traffic.tlsFramingProblem(records));
+    byte[] smuggled = java.util.Arrays.copyOf(records, records.length + 9);
+    System.arraycopy("HZC\u0000\u0001memb".getBytes(StandardCharsets.ISO_8859_1), 0, smuggled, records.length, 9);
+    assertTrue(Traffic.tlsFramingProblem(smuggled).startsWith("byte 13 starts no TLS record"));
+    assertThrows(IllegalArgumentException.class, () -> Traffic.assertNoPlaintextBetweenHosts(tlsMesh(), "HZC"));
+  }
+
+  @Test
   void recognisesTlsHandshakeRecords() {
     assertTrue(Traffic.startsWithTlsHandshake(CLIENT_HELLO));
     assertTrue(Traffic.startsWithTlsHandshake(new byte[] {0x16, 0x03, 0x04}));
@@ -62,22 +73,22 @@ class TrafficTest {
   @Test
   void thePlaintextMeshFailsTheNoPlaintextAssertion() {
     AssertionError e = assertThrows(AssertionError.class,
-        () -> Traffic.assertNoPlaintextBetweenHosts(plaintextMesh(), "HZC", "\"model\"", "secret plan"));
+        () -> Traffic.assertNoPlaintextBetweenHosts(plaintextMesh(), "member", "\"model\"", "secret plan"));
     String report = e.getMessage();
     assertTrue(report.contains("10.250.7.1:41000 -> 10.250.7.2:5701: the client does not open with a TLS handshake"), report);
-    assertTrue(report.contains("10.250.7.1:41000 -> 10.250.7.2:5701: carries plaintext 'HZC'"), report);
+    assertTrue(report.contains("10.250.7.1:41000 -> 10.250.7.2:5701: carries plaintext 'member'"), report);
     assertTrue(report.contains("10.250.7.1:42000 -> 10.250.7.2:5801: carries plaintext 'secret plan'"), report);
     assertTrue(report.contains("485a4300016d656d626572"), "the summary shows the first bytes: " + report);
   }
 
   @Test
   void aTlsMeshPassesIt() {
-    assertDoesNotThrow(() -> Traffic.assertNoPlaintextBetweenHosts(tlsMesh(), "HZC", "\"model\"", "secret plan"));
+    assertDoesNotThrow(() -> Traffic.assertNoPlaintextBetweenHosts(tlsMesh(), "member", "\"model\"", "secret plan"));
   }
 
   @Test
   void aCaptureWithoutTrafficOrWithoutConnectionStartsProvesNothing() {
-    assertThrows(AssertionError.class, () -> Traffic.assertNoPlaintextBetweenHosts(List.of(), "HZC"));
+    assertThrows(AssertionError.class, () -> Traffic.assertNoPlaintextBetweenHosts(List.of(), "member"));
     List<TcpConnection> joinedLate = Pcap.connections(new PcapWriter(ByteOrder.LITTLE_ENDIAN, false)
         .tcp(A, 41000, B, 5701, 101, PSH_ACK, CLIENT_HELLO)
         .bytes());
