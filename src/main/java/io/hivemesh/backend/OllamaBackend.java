@@ -94,13 +94,13 @@ public final class OllamaBackend {
         .setIdleTimeout(config.firstByteTimeout().toMillis());
     return client.request(options)
         .compose(creq -> {
+          // Failures reach the caller through send()'s future or the response's exception handler;
+          // without this, a reset on cancel would also be logged as an unhandled error.
+          creq.exceptionHandler(err -> { });
           if (cancel.cancelled()) {
             creq.reset();
             return Future.failedFuture(Cancellation.canceled());
           }
-          // Failures reach the caller through send()'s future or the response's exception handler;
-          // without this, a reset on cancel would also be logged as an unhandled error.
-          creq.exceptionHandler(err -> { });
           // Closing the connection is how Ollama learns the client is gone, even mid-load.
           cancel.onCancel(creq::reset);
           req.headers().forEach(creq::putHeader);
