@@ -99,9 +99,14 @@ class MultiHostIT {
         Curl.Response nodes = Curl.get(net, OUTSIDE, url(net, via, "/hive/nodes"), auth());
         assertFalse(nodes.body().contains("\"rogue\""), "the rogue site is not in the mesh: " + nodes.body());
       }
-      Curl.Response alone = Curl.get(net, OUTSIDE, url(net, OUTSIDE, "/hive/nodes"), "--cacert",
-          pki.resolveSibling("rogue-pki").resolve("ca.crt").toString(), "-H", "Authorization: Bearer " + token);
-      assertEquals(1, new JsonObject(alone.body()).getJsonArray("nodes").size(), "the rogue sees only itself: " + alone.body());
+      // Its node serves HTTP a moment before it lists its own site: wait for that, then it must be alone.
+      String[] alone = {""};
+      Await.until("the rogue lists its own site", Duration.ofSeconds(30), () -> {
+        alone[0] = Curl.get(net, OUTSIDE, url(net, OUTSIDE, "/hive/nodes"), "--cacert",
+            pki.resolveSibling("rogue-pki").resolve("ca.crt").toString(), "-H", "Authorization: Bearer " + token).body();
+        return alone[0].contains("\"rogue\"");
+      }, () -> alone[0]);
+      assertEquals(1, new JsonObject(alone[0]).getJsonArray("nodes").size(), "the rogue sees only itself: " + alone[0]);
 
       List<TcpConnection> connections = capture.connections();
       System.out.println("MultiHostIT: the wire between hosts\n" + Traffic.summary(connections));
