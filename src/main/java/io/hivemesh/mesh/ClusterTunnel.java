@@ -180,8 +180,11 @@ public final class ClusterTunnel {
     return reply.future();
   }
 
-  /** Adds a peer and, if it lives on another host, its forwarder; true if it was new. */
-  private boolean know(String endpoint) {
+  /**
+   * Adds a peer and, if it lives on another host, its forwarder; true if it was new. Greetings and
+   * Hazelcast's membership events call this from different threads: one forwarder per peer.
+   */
+  private synchronized boolean know(String endpoint) {
     if (endpoint.equals(self) || peers.containsKey(endpoint) || !validEndpoint(endpoint)) {
       return false;
     }
