@@ -70,6 +70,8 @@ final class AccessControl {
     quotas.admit(caller(ctx)).onComplete(ar -> {
       if (ar.failed()) {
         refuse(ctx, ar.cause());
+      } else if (ar.result() == SubjectQuotas.Permit.NONE) {
+        ctx.next();
       } else if (ctx.response().closed()) {
         ar.result().release();
       } else {
