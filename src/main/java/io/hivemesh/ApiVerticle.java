@@ -29,11 +29,12 @@ final class ApiVerticle extends VerticleBase {
   private final OllamaBackend backend;
   private final AtomicInteger activeRequests;
   private final SubjectQuotas quotas;
+  private final HiveNode node;
   private Inbox inbox;
   private HttpServer server;
 
   ApiVerticle(NodeConfig config, int loop, int port, MeshView view, RoutingStrategy strategy,
-              OllamaBackend backend, AtomicInteger activeRequests, SubjectQuotas quotas) {
+              OllamaBackend backend, AtomicInteger activeRequests, SubjectQuotas quotas, HiveNode node) {
     this.config = config;
     this.loop = loop;
     this.port = port;
@@ -42,13 +43,14 @@ final class ApiVerticle extends VerticleBase {
     this.backend = backend;
     this.activeRequests = activeRequests;
     this.quotas = quotas;
+    this.node = node;
   }
 
   @Override
   public Future<?> start() {
-    inbox = new Inbox(vertx, config, loop, backend);
+    inbox = new Inbox(vertx, config, loop, backend, node::draining);
     Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox);
-    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas);
+    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node);
     HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(port)
         .setTcpNoDelay(true).setCompressionSupported(false);
     if (config.tls().https()) {

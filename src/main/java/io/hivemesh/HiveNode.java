@@ -1,6 +1,7 @@
 package io.hivemesh;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.hivemesh.api.NodeControl;
 import io.hivemesh.backend.InventoryPoller;
 import io.hivemesh.backend.OllamaBackend;
 import com.hazelcast.config.Config;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * relays to its own Ollama, and publishes its site in the cluster. {@link #start} wires it up in
  * the order that keeps it invisible to peers until it can serve.
  */
-public final class HiveNode {
+public final class HiveNode implements NodeControl {
 
   private static final Logger log = LoggerFactory.getLogger(HiveNode.class);
 
@@ -52,9 +53,15 @@ public final class HiveNode {
   /** Read by Hazelcast's event threads while the loops are deployed. */
   private final List<ApiVerticle> loops = new CopyOnWriteArrayList<>();
   private static final long LOAD_DEBOUNCE_MS = 50;
+  private static final long DRAIN_POLL_MS = 50;
   private final AtomicBoolean publishPending = new AtomicBoolean();
   private ClusterSync sync;
   private SubjectQuotas quotas;
+  /** Client requests this node holds: the admission bound, and what a drain waits for. */
+  private final AtomicInteger activeRequests = new AtomicInteger();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final Promise<Void> drained = Promise.promise();
+  private Future<Void> closing;
   /** Set once the node publishes its site: load and inventory changes before that stay local. */
   private volatile boolean started;
   private int httpPort;
@@ -138,7 +145,6 @@ public final class HiveNode {
 
   private Future<HiveNode> boot() {
     RoutingStrategy strategy = Strategies.create(config.strategy());
-    AtomicInteger active = new AtomicInteger();
     // Every loop listens on the same port; for "any free port" Vert.x shares one random port
     // between servers that ask for the same negative port.
     int listenPort = config.port() == 0 ? -1 : config.port();
@@ -173,7 +179,7 @@ public final class HiveNode {
     Future<Integer> deployed = sync.refuseDuplicateName().compose(v -> poller.start()).map(0);
     for (int i = 0; i < config.eventLoops(); i++) {
       int loop = i;
-      deployed = deployed.compose(v -> deployLoop(strategy, active, loop, listenPort));
+      deployed = deployed.compose(v -> deployLoop(strategy, loop, listenPort));
     }
     return deployed
         .compose(port -> {
@@ -189,8 +195,8 @@ public final class HiveNode {
         });
   }
 
-  private Future<Integer> deployLoop(RoutingStrategy strategy, AtomicInteger active, int loop, int port) {
-    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, active, quotas);
+  private Future<Integer> deployLoop(RoutingStrategy strategy, int loop, int port) {
+    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, activeRequests, quotas, this);
     loops.add(verticle);
     return vertx.deployVerticle(verticle).map(id -> verticle.actualPort());
   }
@@ -202,7 +208,7 @@ public final class HiveNode {
   }
 
   private SiteState ownState() {
-    return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), false,
+    return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), draining.get(),
         config.parallel(), config.maxInflight(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
   }
 
@@ -255,8 +261,63 @@ public final class HiveNode {
     return cluster.getHazelcastInstance();
   }
 
-  /** Leaves the mesh cleanly: withdraws the site, stops serving, leaves the cluster. */
-  public Future<Void> close() {
+  @Override
+  public boolean draining() {
+    return draining.get();
+  }
+
+  @Override
+  public void startDrain() {
+    drain();
+  }
+
+  /**
+   * Leaves gracefully: takes no new requests (peers see the site draining at once and route
+   * elsewhere; this node's port answers 503), lets the requests in flight finish within
+   * {@code --drain-timeout}, then closes. Completes when the node has left; calling it again
+   * returns the same future.
+   */
+  public Future<Void> drain() {
+    if (draining.compareAndSet(false, true)) {
+      log.info("node '{}' is draining: no new requests; {} client requests and {} at its Ollama get up to {} ms"
+          + " to finish", config.name(), activeRequests.get(), load.total(), config.drainTimeout().toMillis());
+      publishNow();
+      long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+      Promise<Void> idle = Promise.promise();
+      vertx.setPeriodic(DRAIN_POLL_MS, id -> {
+        if (inFlight() == 0 || System.nanoTime() > deadline) {
+          vertx.cancelTimer(id);
+          if (inFlight() > 0) {
+            log.warn("node '{}': drain timeout; {} client requests and {} at its Ollama are cut off", config.name(),
+                activeRequests.get(), load.total());
+          }
+          idle.tryComplete();
+        }
+      });
+      idle.future().compose(v -> close()).onComplete(drained);
+    }
+    return drained.future();
+  }
+
+  /** Client requests at this node plus requests its Ollama serves for other nodes. */
+  private int inFlight() {
+    return activeRequests.get() + load.total();
+  }
+
+  /** Completes when a drain, however started, has finished and the node has left. */
+  public Future<Void> drained() {
+    return drained.future();
+  }
+
+  /** Leaves the mesh cleanly: withdraws the site, stops serving, leaves the cluster. Idempotent. */
+  public synchronized Future<Void> close() {
+    if (closing == null) {
+      closing = closeOnce();
+    }
+    return closing;
+  }
+
+  private Future<Void> closeOnce() {
     // Completed by whichever thread finishes closing Vert.x: a future bound to one of this node's
     // event loops could no longer deliver its result once they are gone.
     Promise<Void> closed = Promise.promise();

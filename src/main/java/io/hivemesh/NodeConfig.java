@@ -42,7 +42,8 @@ public record NodeConfig(
     Duration entryTtl,
     AuthConfig auth,
     TlsConfig tls,
-    boolean plaintextMeshAllowed) {
+    boolean plaintextMeshAllowed,
+    Duration drainTimeout) {
 
   public static final List<OptionSpec> OPTIONS = List.of(
       OptionSpec.of("config", null, "YAML file with option: value lines"),
@@ -84,7 +85,8 @@ public record NodeConfig(
       OptionSpec.of("mesh-ca", "", "PEM certificate of the mesh CA: only nodes it signed can join"),
       OptionSpec.of("mesh-cert", "", "PEM certificate of this node, signed by the mesh CA"),
       OptionSpec.of("mesh-key", "", "PEM private key of this node"),
-      OptionSpec.flag("insecure-plaintext-mesh", "allow a mesh without TLS on a non-loopback --cluster-host"));
+      OptionSpec.flag("insecure-plaintext-mesh", "allow a mesh without TLS on a non-loopback --cluster-host"),
+      OptionSpec.of("drain-timeout", "30s", "on SIGTERM or POST /hive/drain: how long in-flight requests may take to finish"));
 
   public static NodeConfig parse(String[] args, Map<String, String> env) {
     Settings s = Settings.resolve(OPTIONS, args, env);
@@ -121,7 +123,8 @@ public record NodeConfig(
             s.bool("insecure-no-auth"),
             new Limits(s.integer("limit-rpm", 0, 10_000_000), s.integer("limit-concurrent", 0, 1_000_000))),
         TlsConfig.of(s.path("tls-cert"), s.path("tls-key"), s.path("mesh-ca"), s.path("mesh-cert"), s.path("mesh-key")),
-        s.bool("insecure-plaintext-mesh"));
+        s.bool("insecure-plaintext-mesh"),
+        s.duration("drain-timeout"));
     if (!config.tls.meshTls() && !config.plaintextMeshAllowed && !isLoopback(config.clusterHost)) {
       throw new ConfigException("--cluster-host " + config.clusterHost + " is reachable from other hosts: give"
           + " --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside TLS (or --insecure-plaintext-mesh)");

@@ -44,10 +44,12 @@ public final class HttpApi {
   private final Dispatcher dispatcher;
   private final AtomicInteger activeRequests;
   private final AccessControl access;
+  private final NodeControl node;
 
   public HttpApi(Vertx vertx, NodeConfig config, MeshView view, Dispatcher dispatcher, AtomicInteger activeRequests,
-                 SubjectQuotas quotas) {
+                 SubjectQuotas quotas, NodeControl node) {
     this.vertx = vertx;
+    this.node = node;
     this.access = new AccessControl(vertx, config.auth(), quotas);
     this.config = config;
     this.view = view;
@@ -99,6 +101,7 @@ public final class HttpApi {
     router.route(HttpMethod.GET, "/v1/models/:model").handler(read).handler(this::openAiModel);
     router.route(HttpMethod.GET, "/hive/nodes").handler(access.require(Scope.ADMIN))
         .handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
+    router.route(HttpMethod.POST, "/hive/drain").handler(access.require(Scope.ADMIN)).handler(this::drain);
 
     inference(router, body, "/api/generate", Inference.GENERATE);
     inference(router, body, "/api/chat", Inference.CHAT);
@@ -144,8 +147,23 @@ public final class HttpApi {
     router.route(method, path).handler(body).handler(this::manage);
   }
 
+  /** Starts a drain; the answer comes at once, the node leaves once its requests are done. */
+  private void drain(RoutingContext ctx) {
+    node.startDrain();
+    ctx.response().setStatusCode(202).putHeader("Content-Type", JSON)
+        .end(new JsonObject().put("node", config.name()).put("status", "draining")
+            .put("drain_timeout_ms", config.drainTimeout().toMillis()).toBuffer());
+  }
+
   /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
   private void admit(RoutingContext ctx) {
+    if (node.draining()) {
+      // Closing the connection sends the client's next request, and its load balancer, elsewhere.
+      ctx.response().putHeader("Connection", "close");
+      OllamaErrors.send(ctx.response(), 503, "node '" + config.name() + "' is draining; send requests to another node",
+          isOpenAi(ctx.request()));
+      return;
+    }
     if (activeRequests.incrementAndGet() > config.maxRequests()) {
       activeRequests.decrementAndGet();
       OllamaErrors.send(ctx.response(), 503, OllamaErrors.BUSY, isOpenAi(ctx.request()));

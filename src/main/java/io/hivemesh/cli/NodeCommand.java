@@ -20,16 +20,18 @@ final class NodeCommand {
     }
     NodeConfig config = NodeConfig.parse(args, System.getenv());
     HiveNode node = await(HiveNode.start(config), "cannot start node '" + config.name() + "'");
-    // Vert.x installs no shutdown hook and disables Hazelcast's: leave the cluster ourselves.
+    // Vert.x installs no shutdown hook and disables Hazelcast's: on SIGTERM, drain and leave ourselves.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       CountDownLatch closed = new CountDownLatch(1);
-      node.close().onComplete(ar -> closed.countDown());
+      node.drain().onComplete(ar -> closed.countDown());
       try {
-        closed.await(30, TimeUnit.SECONDS);
+        closed.await(config.drainTimeout().toSeconds() + 30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }, "hive-shutdown"));
+    // A drain asked for over HTTP ends the process once the node has left.
+    node.drained().onComplete(ar -> new Thread(() -> System.exit(0), "hive-exit").start());
   }
 
   /** Waits on the main thread (never an event loop) for a startup step; fails with one line. */

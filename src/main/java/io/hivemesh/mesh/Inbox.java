@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,8 @@ public final class Inbox {
   private MessageConsumer<Buffer> consumer;
   private long sweepTimer = -1;
 
-  public Inbox(Vertx vertx, NodeConfig config, int loop, OllamaBackend backend) {
+  public Inbox(Vertx vertx, NodeConfig config, int loop, OllamaBackend backend, BooleanSupplier draining) {
+    this.draining = draining;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.config = config;
@@ -121,6 +123,7 @@ public final class Inbox {
   }
 
   private static final long WARM_UP_TIMEOUT_MS = 10_000;
+  private final BooleanSupplier draining;
 
   private void handle(Message<Buffer> msg) {
     MultiMap h = msg.headers();
@@ -163,6 +166,11 @@ public final class Inbox {
   private void serve(long sid, String from, Message<Buffer> msg) {
     MultiMap h = msg.headers();
     String modelKey = h.get(BusProtocol.MODEL);
+    if (draining.getAsBoolean()) {
+      // Peers learn of the drain within milliseconds; until then their opens go back to be retried elsewhere.
+      msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is draining");
+      return;
+    }
     if (!backend.tryAcquire(modelKey)) {
       msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is at its limit of "
           + config.maxInflight() + " requests");

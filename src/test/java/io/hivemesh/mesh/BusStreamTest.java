@@ -59,8 +59,8 @@ class BusStreamTest {
       sim = s;
       NodeConfig serverConfig = config("server", s.url(), "--max-inflight", maxInflight);
       backend = new OllamaBackend(vertx, serverConfig, new LocalLoad(serverConfig.maxInflight()));
-      server = new Inbox(vertx, serverConfig, 0, backend);
-      origin = new Inbox(vertx, config("origin", "http://127.0.0.1:1"), 0, null);
+      server = new Inbox(vertx, serverConfig, 0, backend, () -> false);
+      origin = new Inbox(vertx, config("origin", "http://127.0.0.1:1"), 0, null, () -> false);
       return Future.all(server.start(), origin.start());
     }).onComplete(test.succeedingThenComplete()));
   }

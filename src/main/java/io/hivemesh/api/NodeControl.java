@@ -1,0 +1,11 @@
+package io.hivemesh.api;
+
+/** What the HTTP surface may ask of the node it belongs to. */
+public interface NodeControl {
+
+  /** True once the node has stopped taking new work. */
+  boolean draining();
+
+  /** Starts a graceful drain, if not already under way: finish in-flight requests, then leave. */
+  void startDrain();
+}
