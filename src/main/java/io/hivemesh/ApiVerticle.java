@@ -5,6 +5,7 @@ import io.hivemesh.backend.OllamaBackend;
 import io.hivemesh.mesh.Dispatcher;
 import io.hivemesh.mesh.Inbox;
 import io.hivemesh.mesh.MeshView;
+import io.hivemesh.mesh.SiteBreakers;
 import io.hivemesh.routing.RoutingStrategy;
 import io.hivemesh.security.SubjectQuotas;
 import io.vertx.core.Context;
@@ -30,11 +31,14 @@ final class ApiVerticle extends VerticleBase {
   private final AtomicInteger activeRequests;
   private final SubjectQuotas quotas;
   private final HiveNode node;
+  private final SiteBreakers breakers;
   private Inbox inbox;
   private HttpServer server;
 
   ApiVerticle(NodeConfig config, int loop, int port, MeshView view, RoutingStrategy strategy,
-              OllamaBackend backend, AtomicInteger activeRequests, SubjectQuotas quotas, HiveNode node) {
+              OllamaBackend backend, AtomicInteger activeRequests, SubjectQuotas quotas, HiveNode node,
+              SiteBreakers breakers) {
+    this.breakers = breakers;
     this.config = config;
     this.loop = loop;
     this.port = port;
@@ -49,7 +53,7 @@ final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     inbox = new Inbox(vertx, config, loop, backend, node::draining);
-    Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox);
+    Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox, breakers);
     HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node);
     HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(port)
         .setTcpNoDelay(true).setCompressionSupported(false);

@@ -14,6 +14,7 @@ import io.hivemesh.mesh.HazelcastQuotaLedger;
 import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.MeshTls;
 import io.hivemesh.mesh.MeshView;
+import io.hivemesh.mesh.SiteBreakers;
 import io.hivemesh.mesh.SiteState;
 import io.hivemesh.routing.RoutingStrategy;
 import io.hivemesh.routing.Strategies;
@@ -60,6 +61,7 @@ public final class HiveNode implements NodeControl {
   /** Client requests this node holds: the admission bound, and what a drain waits for. */
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final SiteBreakers breakers = new SiteBreakers();
   private final Promise<Void> drained = Promise.promise();
   private Future<Void> closing;
   /** Set once the node publishes its site: load and inventory changes before that stay local. */
@@ -196,7 +198,8 @@ public final class HiveNode implements NodeControl {
   }
 
   private Future<Integer> deployLoop(RoutingStrategy strategy, int loop, int port) {
-    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, activeRequests, quotas, this);
+    ApiVerticle verticle = new ApiVerticle(config, loop, port, view, strategy, backend, activeRequests, quotas, this,
+        breakers);
     loops.add(verticle);
     return vertx.deployVerticle(verticle).map(id -> verticle.actualPort());
   }
@@ -251,6 +254,10 @@ public final class HiveNode implements NodeControl {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  public SiteBreakers breakers() {
+    return breakers;
   }
 
   public MeshView view() {

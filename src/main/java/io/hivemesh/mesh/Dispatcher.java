@@ -27,8 +27,11 @@ public final class Dispatcher {
   private final RoutingStrategy strategy;
   private final OllamaBackend backend;
   private final Inbox inbox;
+  private final SiteBreakers breakers;
 
-  public Dispatcher(NodeConfig config, MeshView view, RoutingStrategy strategy, OllamaBackend backend, Inbox inbox) {
+  public Dispatcher(NodeConfig config, MeshView view, RoutingStrategy strategy, OllamaBackend backend, Inbox inbox,
+                    SiteBreakers breakers) {
+    this.breakers = breakers;
     this.config = config;
     this.view = view;
     this.strategy = strategy;
@@ -58,6 +61,13 @@ public final class Dispatcher {
           : new NoSiteException(NoSiteException.Reason.MODEL_NOT_FOUND, modelKey));
     }
     List<Candidate> order = strategy.order(sites);
+    if (pinnedSite == null) {
+      // Sites whose breaker is open are skipped; if that leaves none, trying beats refusing.
+      List<Candidate> allowed = order.stream().filter(c -> breakers.allows(c.site())).toList();
+      if (!allowed.isEmpty()) {
+        order = allowed;
+      }
+    }
     return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()));
   }
 
@@ -85,6 +95,9 @@ public final class Dispatcher {
     view.noteDispatched(site.site(), modelKey);
     boolean last = i + 1 >= tries;
     return send(req, modelKey, site.site(), state.loops(), cancel).transform(ar -> {
+      if (!cancel.cancelled()) {
+        record(site.site(), ar.succeeded() ? ar.result().status() : 0, ar.cause());
+      }
       if (ar.succeeded()) {
         RelayResponse resp = ar.result();
         if (!last && retryable(resp.status())) {
@@ -101,6 +114,18 @@ public final class Dispatcher {
       }
       return Future.failedFuture(err);
     });
+  }
+
+  /** Feeds the site's breaker: a full site (503) says nothing about its health. */
+  private void record(String site, int status, Throwable failure) {
+    if (failure instanceof RelayException re && re.status() == 503) {
+      return;
+    }
+    if (failure != null || status >= 500 && status != 503) {
+      breakers.failed(site);
+    } else {
+      breakers.succeeded(site);
+    }
   }
 
   /** A 5xx (including a full Ollama's 503) or a stale "model not found": another site may do better. */

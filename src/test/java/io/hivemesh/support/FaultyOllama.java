@@ -14,10 +14,11 @@ import io.vertx.core.http.RequestOptions;
  */
 public final class FaultyOllama {
 
-  public enum Fault { NONE, HANG_BEFORE_HEAD, SILENT_MID_STREAM }
+  public enum Fault { NONE, HANG_BEFORE_HEAD, SILENT_MID_STREAM, ERROR_500 }
 
   private final HttpServer server;
   private volatile Fault fault = Fault.NONE;
+  private final java.util.concurrent.atomic.AtomicInteger inferenceRequests = new java.util.concurrent.atomic.AtomicInteger();
 
   private FaultyOllama(HttpServer server) {
     this.server = server;
@@ -36,6 +37,11 @@ public final class FaultyOllama {
     this.fault = f;
   }
 
+  /** Generate and chat requests that reached it (a hung one included once it is answered or not). */
+  public int inferenceRequests() {
+    return inferenceRequests.get();
+  }
+
   public String url() {
     return "http://127.0.0.1:" + server.actualPort();
   }
@@ -45,6 +51,14 @@ public final class FaultyOllama {
     Fault now = inference ? fault : Fault.NONE;
     if (now == Fault.HANG_BEFORE_HEAD) {
       return; // accepts the request, never answers
+    }
+    if (inference) {
+      inferenceRequests.incrementAndGet();
+    }
+    if (now == Fault.ERROR_500) {
+      req.response().setStatusCode(500).putHeader("Content-Type", "application/json; charset=utf-8")
+          .end("{\"error\":\"llama runner process has terminated: exit status 2\"}");
+      return;
     }
     req.body().compose(body -> client.request(new RequestOptions().setMethod(req.method())
             .setHost(target.getHost()).setPort(target.getPort()).setURI(req.uri()))
