@@ -73,7 +73,7 @@ public final class HiveNode implements NodeControl {
     this.tunnel = tunnel;
     this.vertx = vertx;
     this.cluster = cluster;
-    this.load = new LocalLoad(config.maxInflight(), this::loadChanged);
+    this.load = new LocalLoad(config.maxInflight(), config.maxQueuePerModel(), this::loadChanged);
     this.view = new MeshView(config.name(), load);
     this.backend = new OllamaBackend(vertx, config, load);
     this.poller = new InventoryPoller(vertx, config, p -> publishNow());
@@ -212,7 +212,7 @@ public final class HiveNode implements NodeControl {
 
   private SiteState ownState() {
     return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), draining.get(),
-        config.parallel(), config.maxInflight(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
+        config.parallel(), config.maxInflight(), load.maxPerModel(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
   }
 
   /**

@@ -32,7 +32,7 @@ class MeshViewTest {
   }
 
   private static SiteState state(String site, boolean healthy, int inflight, Map<String, Integer> perModel, Set<String> loaded) {
-    return new SiteState(site, "node-" + site, 2, healthy, false, 2, 8, inflight, perModel, loaded, 0);
+    return new SiteState(site, "node-" + site, 2, healthy, false, 2, 8, 8, inflight, perModel, loaded, 0);
   }
 
   @Test
