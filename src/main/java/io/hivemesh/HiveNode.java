@@ -1,6 +1,7 @@
 package io.hivemesh;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.hivemesh.api.ClientLimits;
 import io.hivemesh.api.NodeControl;
 import io.hivemesh.backend.InventoryPoller;
 import io.hivemesh.backend.OllamaBackend;
@@ -61,6 +62,7 @@ public final class HiveNode implements NodeControl {
   /** Client requests this node holds: the admission bound, and what a drain waits for. */
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final ClientLimits clientLimits = new ClientLimits();
   private final SiteBreakers breakers = new SiteBreakers();
   private final Promise<Void> drained = Promise.promise();
   private Future<Void> closing;
@@ -254,6 +256,11 @@ public final class HiveNode implements NodeControl {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** Open client connections and the request body bytes they hold, node-wide. */
+  public ClientLimits clientLimits() {
+    return clientLimits;
   }
 
   public SiteBreakers breakers() {

@@ -1,0 +1,119 @@
+package io.hivemesh.api;
+
+import io.hivemesh.NodeConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps idle and slow clients from holding the node: a cap on open connections, and a deadline on
+ * every connection that is not in the middle of a request. A new connection must deliver its
+ * first request's headers within {@code --header-timeout}; after an answer, the next request's
+ * headers must arrive within {@code --keep-alive-timeout}; otherwise the connection is closed. The
+ * body has its own deadline ({@link BodyReader}). One per event loop; the count is node-wide.
+ */
+public final class ConnectionGuard {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectionGuard.class);
+  private static final long REFUSAL_LOG_INTERVAL_NS = 60_000_000_000L;
+
+  private final Vertx vertx;
+  private final NodeConfig config;
+  private final ClientLimits limits;
+  /** This loop's connections; bounded by {@code --max-connections}, since a refused one never enters. */
+  private final Map<HttpConnection, Tracked> connections = new HashMap<>();
+
+  public ConnectionGuard(Vertx vertx, NodeConfig config, ClientLimits limits) {
+    this.vertx = vertx;
+    this.config = config;
+    this.limits = limits;
+  }
+
+  /** The parser's own bounds: Vert.x answers 414 / 431 and closes past them. */
+  public static HttpServerOptions bound(HttpServerOptions options, NodeConfig config) {
+    // Without cleartext HTTP/2 the server knows the protocol at accept, so a connection counts (and its
+    // header deadline runs) from then on, not from its first bytes. Ollama clients speak HTTP/1.1.
+    return options.setMaxInitialLineLength(config.maxInitialLine()).setMaxHeaderSize(config.maxHeaderSize())
+        .setHttp2ClearTextEnabled(false);
+  }
+
+  /**
+   * A new connection. Past the cap it is closed at once: the client learns within a round trip
+   * and can go elsewhere, where a connection left in the kernel's accept queue would hang it until
+   * its own connect timeout, and an accepted one would cost a descriptor the node may need for its
+   * Ollama and its peers.
+   */
+  public void onConnection(HttpConnection conn) {
+    if (limits.openConnections.incrementAndGet() > config.maxConnections()) {
+      limits.openConnections.decrementAndGet();
+      logRefusal();
+      conn.close();
+      return;
+    }
+    Tracked t = new Tracked(conn);
+    connections.put(conn, t);
+    conn.closeHandler(v -> {
+      connections.remove(conn);
+      t.disarm();
+      t.closed = true;
+      limits.openConnections.decrementAndGet();
+    });
+    t.arm(config.headerTimeout().toMillis());
+  }
+
+  /** First route of every request: its headers are in, so the connection is in use until the answer ends. */
+  public void onRequest(RoutingContext ctx) {
+    Tracked t = connections.get(ctx.request().connection());
+    if (t != null) {
+      t.requests++;
+      t.disarm();
+      ctx.addEndHandler(v -> {
+        if (--t.requests == 0 && !t.closed) {
+          t.arm(config.keepAliveTimeout().toMillis());
+        }
+      });
+    }
+    ctx.next();
+  }
+
+  private void logRefusal() {
+    long now = System.nanoTime();
+    long last = limits.lastRefusalLog.get();
+    if (now - last > REFUSAL_LOG_INTERVAL_NS && limits.lastRefusalLog.compareAndSet(last, now)) {
+      log.warn("node '{}' holds --max-connections {} client connections: closing new ones at once (logged once a"
+          + " minute while it lasts)", config.name(), config.maxConnections());
+    }
+  }
+
+  /** A connection and the one deadline it may be under. */
+  private final class Tracked {
+    final HttpConnection conn;
+    int requests;
+    boolean closed;
+    long timer = -1;
+
+    Tracked(HttpConnection conn) {
+      this.conn = conn;
+    }
+
+    void arm(long millis) {
+      disarm();
+      timer = vertx.setTimer(millis, id -> {
+        timer = -1;
+        conn.close();
+      });
+    }
+
+    void disarm() {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+        timer = -1;
+      }
+    }
+  }
+}
