@@ -110,6 +110,9 @@ class ModelBoundsTest {
       awaitTrue("gpu holds nothing", Duration.ofSeconds(10),
           () -> siteLoad(gpu, "gpu").getJsonObject("inflight_by_model").isEmpty()
               && siteLoad(gpu, "gpu").getInteger("inflight") == 0);
+      // ...and says so: origins send it llama3.2 again.
+      awaitTrue("edge sees gpu take llama3.2 again", Duration.ofSeconds(10),
+          () -> !mesh.nodes.get("edge").view().candidates(ModelName.key("llama3.2")).sites().isEmpty());
       assertEquals(200, Http.post(edge, "/api/generate", quickGenerate("llama3.2")).statusCode());
     }
   }
