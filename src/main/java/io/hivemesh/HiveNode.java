@@ -2,6 +2,7 @@ package io.hivemesh;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.hivemesh.api.ClientLimits;
+import io.hivemesh.api.ConnectionGuard;
 import io.hivemesh.api.NodeControl;
 import io.hivemesh.backend.InventoryPoller;
 import io.hivemesh.backend.OllamaBackend;
@@ -163,6 +164,7 @@ public final class HiveNode implements NodeControl {
           + " the clear; give --tls-cert and --tls-key, or put a TLS-terminating proxy in front", config.host(),
           config.port());
     }
+    ConnectionGuard.checkDescriptorLimit(config);
     if (config.auth().insecure()) {
       warnInsecure();
       vertx.setPeriodic(60_000, id -> warnInsecure());

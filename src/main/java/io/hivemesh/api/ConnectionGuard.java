@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.RoutingContext;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +39,10 @@ public final class ConnectionGuard {
   public static HttpServerOptions bound(HttpServerOptions options, NodeConfig config) {
     // Without cleartext HTTP/2 the server knows the protocol at accept, so a connection counts (and its
     // header deadline runs) from then on, not from its first bytes. Ollama clients speak HTTP/1.1.
+    // A TLS handshake comes before the connection is counted: it gets the header deadline too.
     return options.setMaxInitialLineLength(config.maxInitialLine()).setMaxHeaderSize(config.maxHeaderSize())
-        .setHttp2ClearTextEnabled(false);
+        .setHttp2ClearTextEnabled(false)
+        .setSslHandshakeTimeout(config.headerTimeout().toMillis()).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -79,6 +82,27 @@ public final class ConnectionGuard {
       });
     }
     ctx.next();
+  }
+
+  /**
+   * Descriptors the node needs besides client connections: one per request at its Ollama, and some
+   * for the cluster, the bus, its jars and logs.
+   */
+  private static final int RESERVED_DESCRIPTORS = 512;
+
+  /** One clear line at start when the process could run out of descriptors before reaching the cap. */
+  public static void checkDescriptorLimit(NodeConfig config) {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      long limit = unix.getMaxFileDescriptorCount();
+      long needed = (long) config.maxConnections() + config.maxInflight() + RESERVED_DESCRIPTORS;
+      if (limit < needed) {
+        log.warn("--max-connections {} with --max-inflight {} needs about {} open files, but this process may open"
+            + " {} (ulimit -n): raise the limit or lower --max-connections to {}, or a flood of connections can leave"
+            + " the node unable to reach its Ollama and its peers", config.maxConnections(), config.maxInflight(),
+            needed, limit, Math.max(1, limit - config.maxInflight() - RESERVED_DESCRIPTORS));
+      }
+    }
   }
 
   private void logRefusal() {
