@@ -77,6 +77,42 @@ class MeshViewTest {
   }
 
   @Test
+  void aSiteFullForOneModelIsStillOfferedForTheOthers() {
+    view.putInventory(inventory("a", "0.12.0", List.of("hot:latest", "cold:latest"), List.of()));
+    // 8 places, at most 3 per model: 3 'hot' requests fill 'hot' only.
+    view.putState(new SiteState("a", "node-a", 2, true, false, 2, 8, 3, 3, Map.of(k("hot"), 3), Set.of(), 0));
+    MeshView.Candidates hot = view.candidates(k("hot"));
+    assertTrue(hot.sites().isEmpty());
+    assertEquals(1, hot.saturated());
+    assertEquals(List.of("a"), view.candidates(k("cold")).sites().stream().map(Candidate::site).toList());
+    // Requests this node sent count too, until the site republishes.
+    view.putState(new SiteState("a", "node-a", 2, true, false, 2, 8, 3, 2, Map.of(k("hot"), 2), Set.of(), 0));
+    assertEquals(1, view.candidates(k("hot")).sites().size());
+    view.noteDispatched("a", k("hot"));
+    assertTrue(view.candidates(k("hot")).sites().isEmpty());
+  }
+
+  @Test
+  void theLocalCountsKeepAModelEntryOnlyWhileItHasRequests() {
+    LocalLoad load = new LocalLoad(4, 2, () -> { });
+    assertTrue(load.tryAcquire("a"));
+    assertTrue(load.tryAcquire("a"));
+    assertFalse(load.tryAcquire("a"), "a third 'a' past the per-model bound");
+    assertTrue(load.tryAcquire("b"));
+    assertTrue(load.tryAcquire("c"));
+    assertFalse(load.tryAcquire("d"), "past the site's bound");
+    assertEquals(4, load.total());
+    assertEquals(3, load.modelsInFlight());
+    load.release("a");
+    load.release("a");
+    load.release("b");
+    load.release("c");
+    assertEquals(0, load.total());
+    assertEquals(0, load.modelsInFlight());
+    assertEquals(Map.of(), load.snapshot());
+  }
+
+  @Test
   void fullSitesAreCountedAsSaturatedNotOffered() {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
     view.putState(state("a", true, 8, Map.of(k("m"), 8), Set.of()));
