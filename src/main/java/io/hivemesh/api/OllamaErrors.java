@@ -46,7 +46,7 @@ final class OllamaErrors {
 
   static JsonObject openAi(int status, String message) {
     String type = switch (status) {
-      case 400, 408, 413, 414, 431 -> "invalid_request_error";
+      case 400, 408, 413 -> "invalid_request_error";
       case 404 -> "not_found_error";
       case 401 -> "authentication_error";
       case 403 -> "permission_error";
