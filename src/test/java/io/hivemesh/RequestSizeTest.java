@@ -96,6 +96,13 @@ class RequestSizeTest {
   }
 
   @Test
+  void anEmptyBodyIsReadAsEmpty() throws Exception {
+    HttpResponse<String> r = post("/api/chat", HttpRequest.BodyPublishers.noBody());
+    assertEquals(400, r.statusCode());
+    assertEquals(new JsonObject().put("error", "missing request body"), new JsonObject(r.body()));
+  }
+
+  @Test
   void oversizedRequestLinesAndHeadersGet414And431() throws IOException {
     String longUri = "/api/tags?" + "x".repeat(5000);
     String line = rawStatusLine("GET " + longUri + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");

@@ -1,10 +1,13 @@
 package io.hivemesh.api;
 
 import io.hivemesh.NodeConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -12,8 +15,8 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * Reads a request body into memory under three bounds: its size ({@code --body-limit}, 413), the
  * time it may take once the headers are in ({@code --body-timeout}, 408), and the bytes all bodies
- * on the node hold at once ({@code --max-body-buffer}, 503). A refusal closes the connection, since
- * the rest of that body would otherwise have to be read first. The body is {@link #body} for the
+ * on the node hold at once ({@code --max-body-buffer}, 503). A refusal ends with the connection
+ * closed, as the connection is mid-body. The body is {@link #body} for the
  * handlers after it; its bytes count against the node until the response ends.
  */
 final class BodyReader implements Handler<RoutingContext> {
@@ -40,7 +43,7 @@ final class BodyReader implements Handler<RoutingContext> {
     HttpServerRequest req = ctx.request();
     long declared = declaredLength(req);
     if (declared > config.bodyLimit()) {
-      refuse(ctx, 413, tooLarge());
+      refuse(ctx, 413, tooLarge(), true);
       return;
     }
     if (req.isEnded()) {
@@ -73,15 +76,34 @@ final class BodyReader implements Handler<RoutingContext> {
     }
   }
 
-  /** Answers and closes: the connection is mid-body, so it cannot carry another request. */
-  private static void refuse(RoutingContext ctx, int status, String message) {
+  /**
+   * Answers and closes: the connection is mid-body, so it cannot carry another request. Unless the
+   * client has stalled ({@code linger} false), the rest of its body is read and dropped first, within
+   * {@code --body-timeout}: closing on unread bytes makes the kernel reset the connection, and a
+   * client still sending would lose the answer with it.
+   */
+  private void refuse(RoutingContext ctx, int status, String message, boolean linger) {
+    HttpServerRequest req = ctx.request();
     HttpServerResponse out = ctx.response();
     if (out.ended() || out.closed()) {
       return;
     }
+    HttpConnection conn = req.connection();
     out.putHeader("Connection", "close");
-    io.vertx.core.http.HttpConnection conn = ctx.request().connection();
-    OllamaErrors.send(out, status, message, HttpApi.isOpenAi(ctx.request())).onComplete(v -> conn.close());
+    Future<Void> written = OllamaErrors.send(out, status, message, HttpApi.isOpenAi(req));
+    if (!linger || req.isEnded()) {
+      written.onComplete(v -> conn.close());
+      return;
+    }
+    Promise<Void> drained = Promise.promise();
+    long timer = vertx.setTimer(config.bodyTimeout().toMillis(), id -> conn.close());
+    req.handler(dropped -> { });
+    req.endHandler(v -> drained.tryComplete());
+    req.resume();
+    Future.all(written, drained.future()).onComplete(v -> {
+      vertx.cancelTimer(timer);
+      conn.close();
+    });
   }
 
   /** One body being received. Runs on the request's event loop. */
@@ -95,7 +117,7 @@ final class BodyReader implements Handler<RoutingContext> {
     Reading(RoutingContext ctx) {
       this.ctx = ctx;
       this.timer = vertx.setTimer(config.bodyTimeout().toMillis(), id -> fail(408,
-          "request body not received within " + config.bodyTimeout().toMillis() + " ms"));
+          "request body not received within " + config.bodyTimeout().toMillis() + " ms", false));
     }
 
     void chunk(Buffer chunk) {
@@ -103,12 +125,12 @@ final class BodyReader implements Handler<RoutingContext> {
         return;
       }
       if (body.length() + (long) chunk.length() > config.bodyLimit()) {
-        fail(413, tooLarge());
+        fail(413, tooLarge(), true);
         return;
       }
       if (limits.bodyBytes.addAndGet(chunk.length()) > config.maxBodyBuffer()) {
         limits.bodyBytes.addAndGet(-chunk.length());
-        fail(503, OllamaErrors.BUSY);
+        fail(503, OllamaErrors.BUSY, true);
         return;
       }
       held += chunk.length();
@@ -125,13 +147,13 @@ final class BodyReader implements Handler<RoutingContext> {
       ctx.next();
     }
 
-    void fail(int status, String message) {
+    void fail(int status, String message, boolean linger) {
       if (done) {
         return;
       }
       done = true;
       vertx.cancelTimer(timer);
-      refuse(ctx, status, message);
+      refuse(ctx, status, message, linger);
     }
 
     void release() {
