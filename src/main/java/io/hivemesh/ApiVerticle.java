@@ -1,5 +1,6 @@
 package io.hivemesh;
 
+import io.hivemesh.api.ConnectionGuard;
 import io.hivemesh.api.HttpApi;
 import io.hivemesh.backend.OllamaBackend;
 import io.hivemesh.mesh.Dispatcher;
@@ -54,14 +55,16 @@ final class ApiVerticle extends VerticleBase {
   public Future<?> start() {
     inbox = new Inbox(vertx, config, loop, backend, node::draining);
     Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox, breakers);
-    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node);
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(port)
-        .setTcpNoDelay(true).setCompressionSupported(false);
+    ConnectionGuard guard = new ConnectionGuard(vertx, config, node.clientLimits());
+    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node, node.clientLimits(), guard);
+    HttpServerOptions options = ConnectionGuard.bound(new HttpServerOptions().setHost(config.host()).setPort(port)
+        .setTcpNoDelay(true).setCompressionSupported(false), config);
     if (config.tls().https()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(config.tls().httpCert().toString()).setKeyPath(config.tls().httpKey().toString()));
     }
     server = vertx.createHttpServer(options)
+        .connectionHandler(guard::onConnection)
         .requestHandler(api.router());
     return inbox.start().compose(v -> server.listen());
   }

@@ -1,6 +1,8 @@
 package io.hivemesh;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.hivemesh.api.ClientLimits;
+import io.hivemesh.api.ConnectionGuard;
 import io.hivemesh.api.NodeControl;
 import io.hivemesh.backend.InventoryPoller;
 import io.hivemesh.backend.OllamaBackend;
@@ -61,6 +63,7 @@ public final class HiveNode implements NodeControl {
   /** Client requests this node holds: the admission bound, and what a drain waits for. */
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final ClientLimits clientLimits = new ClientLimits();
   private final SiteBreakers breakers = new SiteBreakers();
   private final Promise<Void> drained = Promise.promise();
   private Future<Void> closing;
@@ -73,7 +76,7 @@ public final class HiveNode implements NodeControl {
     this.tunnel = tunnel;
     this.vertx = vertx;
     this.cluster = cluster;
-    this.load = new LocalLoad(config.maxInflight(), this::loadChanged);
+    this.load = new LocalLoad(config.maxInflight(), config.maxQueuePerModel(), this::loadChanged);
     this.view = new MeshView(config.name(), load);
     this.backend = new OllamaBackend(vertx, config, load);
     this.poller = new InventoryPoller(vertx, config, p -> publishNow());
@@ -161,6 +164,7 @@ public final class HiveNode implements NodeControl {
           + " the clear; give --tls-cert and --tls-key, or put a TLS-terminating proxy in front", config.host(),
           config.port());
     }
+    ConnectionGuard.checkDescriptorLimit(config);
     if (config.auth().insecure()) {
       warnInsecure();
       vertx.setPeriodic(60_000, id -> warnInsecure());
@@ -212,7 +216,7 @@ public final class HiveNode implements NodeControl {
 
   private SiteState ownState() {
     return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), draining.get(),
-        config.parallel(), config.maxInflight(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
+        config.parallel(), config.maxInflight(), load.maxPerModel(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
   }
 
   /**
@@ -254,6 +258,11 @@ public final class HiveNode implements NodeControl {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** Open client connections and the request body bytes they hold, node-wide. */
+  public ClientLimits clientLimits() {
+    return clientLimits;
   }
 
   public SiteBreakers breakers() {

@@ -43,7 +43,15 @@ public record NodeConfig(
     AuthConfig auth,
     TlsConfig tls,
     boolean plaintextMeshAllowed,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    int maxQueuePerModel,
+    int maxConnections,
+    Duration headerTimeout,
+    Duration bodyTimeout,
+    Duration keepAliveTimeout,
+    int maxHeaderSize,
+    int maxInitialLine,
+    long maxBodyBuffer) {
 
   public static final List<OptionSpec> OPTIONS = List.of(
       OptionSpec.of("config", null, "YAML file with option: value lines"),
@@ -60,7 +68,17 @@ public record NodeConfig(
       OptionSpec.of("strategy", Strategies.DEFAULT, "routing strategy: " + String.join(", ", Strategies.NAMES)),
       OptionSpec.of("parallel", "1", "requests this site's Ollama serves at once per loaded model (OLLAMA_NUM_PARALLEL)"),
       OptionSpec.of("max-inflight", "512", "requests this site accepts for its Ollama at once (OLLAMA_MAX_QUEUE)"),
+      OptionSpec.of("max-queue-per-model", "256",
+          "requests this site accepts at once for any one model, running or waiting (at most max-inflight)"),
       OptionSpec.of("max-requests", "4096", "client requests this node handles at once; more get 503"),
+      OptionSpec.of("max-connections", "16384", "open client connections; more are closed at once"),
+      OptionSpec.of("header-timeout", "10s", "time a new connection has to send a request's headers (then closed)"),
+      OptionSpec.of("body-timeout", "60s", "time to receive a request body once its headers arrived (408 beyond)"),
+      OptionSpec.of("keep-alive-timeout", "60s",
+          "time an idle kept-alive connection has to send its next request's headers (then closed)"),
+      OptionSpec.of("max-header-size", "16k", "largest request header block (431 beyond)"),
+      OptionSpec.of("max-initial-line", "8k", "longest request line, method and URI (414 beyond)"),
+      OptionSpec.of("max-body-buffer", "1g", "request body bytes the node holds at once across all requests (503 beyond)"),
       OptionSpec.of("max-attempts", "3", "sites tried for one request before giving up"),
       OptionSpec.of("event-loops", String.valueOf(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()))),
           "event loops serving HTTP and the bus"),
@@ -124,7 +142,15 @@ public record NodeConfig(
             new Limits(s.integer("limit-rpm", 0, 10_000_000), s.integer("limit-concurrent", 0, 1_000_000))),
         TlsConfig.of(s.path("tls-cert"), s.path("tls-key"), s.path("mesh-ca"), s.path("mesh-cert"), s.path("mesh-key")),
         s.bool("insecure-plaintext-mesh"),
-        s.duration("drain-timeout"));
+        s.duration("drain-timeout"),
+        s.integer("max-queue-per-model", 1, 1_000_000),
+        s.integer("max-connections", 1, 10_000_000),
+        s.duration("header-timeout"),
+        s.duration("body-timeout"),
+        s.duration("keep-alive-timeout"),
+        (int) Math.min(Integer.MAX_VALUE, s.bytes("max-header-size")),
+        (int) Math.min(Integer.MAX_VALUE, s.bytes("max-initial-line")),
+        s.bytes("max-body-buffer"));
     if (!config.tls.meshTls() && !config.plaintextMeshAllowed && !isLoopback(config.clusterHost)) {
       throw new ConfigException("--cluster-host " + config.clusterHost + " is reachable from other hosts: give"
           + " --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside TLS (or --insecure-plaintext-mesh)");
@@ -133,8 +159,13 @@ public record NodeConfig(
       throw new ConfigException("--entry-ttl: must be at least twice --publish-interval ("
           + config.publishInterval.toMillis() + "ms), got " + config.entryTtl.toMillis() + "ms");
     }
+    if (config.maxBodyBuffer < config.bodyLimit) {
+      throw new ConfigException("--max-body-buffer: must be at least --body-limit (" + config.bodyLimit
+          + " bytes), or no body of the largest allowed size could ever be received; got " + config.maxBodyBuffer);
+    }
     for (String field : List.of("connect-timeout", "first-byte-timeout", "stream-idle-timeout",
-        "inventory-interval", "publish-interval", "entry-ttl")) {
+        "inventory-interval", "publish-interval", "entry-ttl", "header-timeout", "body-timeout",
+        "keep-alive-timeout")) {
       if (s.duration(field).isZero()) {
         throw new ConfigException("--" + field + ": must be greater than zero");
       }

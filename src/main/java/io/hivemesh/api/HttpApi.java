@@ -22,7 +22,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,9 +45,14 @@ public final class HttpApi {
   private final AccessControl access;
   private final NodeControl node;
 
+  private final ConnectionGuard guard;
+  private final BodyReader body;
+
   public HttpApi(Vertx vertx, NodeConfig config, MeshView view, Dispatcher dispatcher, AtomicInteger activeRequests,
-                 SubjectQuotas quotas, NodeControl node) {
+                 SubjectQuotas quotas, NodeControl node, ClientLimits limits, ConnectionGuard guard) {
     this.vertx = vertx;
+    this.guard = guard;
+    this.body = new BodyReader(vertx, config, limits);
     this.node = node;
     this.access = new AccessControl(vertx, config.auth(), quotas);
     this.config = config;
@@ -85,8 +89,7 @@ public final class HttpApi {
 
   public Router router() {
     Router router = Router.router(vertx);
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.bodyLimit());
-
+    router.route().handler(guard::onRequest);
     // The liveness line clients probe before anything else says nothing about the mesh: no token needed.
     router.route(HttpMethod.GET, "/").handler(this::root);
     router.route(HttpMethod.HEAD, "/").handler(this::root);
@@ -103,27 +106,25 @@ public final class HttpApi {
         .handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
     router.route(HttpMethod.POST, "/hive/drain").handler(access.require(Scope.ADMIN)).handler(this::drain);
 
-    inference(router, body, "/api/generate", Inference.GENERATE);
-    inference(router, body, "/api/chat", Inference.CHAT);
-    inference(router, body, "/api/embed", Inference.EMBED);
-    inference(router, body, "/api/embeddings", Inference.EMBEDDINGS);
-    inference(router, body, "/api/show", Inference.SHOW);
-    inference(router, body, "/v1/chat/completions", Inference.OPENAI);
-    inference(router, body, "/v1/completions", Inference.OPENAI);
-    inference(router, body, "/v1/embeddings", Inference.OPENAI);
+    inference(router, "/api/generate", Inference.GENERATE);
+    inference(router, "/api/chat", Inference.CHAT);
+    inference(router, "/api/embed", Inference.EMBED);
+    inference(router, "/api/embeddings", Inference.EMBEDDINGS);
+    inference(router, "/api/show", Inference.SHOW);
+    inference(router, "/v1/chat/completions", Inference.OPENAI);
+    inference(router, "/v1/completions", Inference.OPENAI);
+    inference(router, "/v1/embeddings", Inference.OPENAI);
 
     Handler<RoutingContext> admin = access.require(Scope.ADMIN);
     for (String path : new String[] {"/api/pull", "/api/push", "/api/create", "/api/copy"}) {
-      manage(router, body, HttpMethod.POST, path);
+      manage(router, HttpMethod.POST, path);
     }
-    manage(router, body, HttpMethod.DELETE, "/api/delete");
-    manage(router, body, HttpMethod.POST, "/api/blobs/:digest");
+    manage(router, HttpMethod.DELETE, "/api/delete");
+    manage(router, HttpMethod.POST, "/api/blobs/:digest");
     router.route(HttpMethod.HEAD, "/api/blobs/:digest").handler(admin).handler(this::manage);
 
     router.errorHandler(404, ctx -> plain(ctx.response(), 404, "404 page not found"));
     router.errorHandler(405, ctx -> plain(ctx.response(), 405, "405 method not allowed"));
-    router.errorHandler(413, ctx -> OllamaErrors.send(ctx.response(), 413,
-        "request body too large (limit " + config.bodyLimit() + " bytes)", isOpenAi(ctx.request())));
     router.errorHandler(500, ctx -> {
       log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
       OllamaErrors.send(ctx.response(), 500, "internal error in the mesh node", isOpenAi(ctx.request()));
@@ -135,16 +136,19 @@ public final class HttpApi {
     return req.path() != null && req.path().startsWith("/v1/");
   }
 
-  private void inference(Router router, BodyHandler body, String path, Inference kind) {
-    // Admission and quota first, on a route of their own: a refusal costs no body buffering.
-    router.route(HttpMethod.POST, path).handler(this::admit).handler(access.require(kind.scope))
-        .handler(access::withinQuota);
-    router.route(HttpMethod.POST, path).handler(body).handler(ctx -> infer(ctx, kind));
+  /**
+   * Checks that cost nothing come before the body is read, so a refusal buffers no bytes; the
+   * node's admission comes after it, so a slow upload holds no place a ready request could use.
+   * A slow upload does hold its subject's quota permit: that limits only the caller itself.
+   */
+  private void inference(Router router, String path, Inference kind) {
+    router.route(HttpMethod.POST, path).handler(this::refuseWhileDraining).handler(access.require(kind.scope))
+        .handler(access::withinQuota).handler(body).handler(this::admit).handler(ctx -> infer(ctx, kind));
   }
 
-  private void manage(Router router, BodyHandler body, HttpMethod method, String path) {
-    router.route(method, path).handler(access.require(Scope.ADMIN)).handler(access::withinQuota);
-    router.route(method, path).handler(body).handler(this::manage);
+  private void manage(Router router, HttpMethod method, String path) {
+    router.route(method, path).handler(access.require(Scope.ADMIN)).handler(access::withinQuota).handler(body)
+        .handler(this::manage);
   }
 
   /** Starts a drain; the answer comes at once, the node leaves once its requests are done. */
@@ -155,13 +159,21 @@ public final class HttpApi {
             .put("drain_timeout_ms", config.drainTimeout().toMillis()).toBuffer());
   }
 
-  /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
-  private void admit(RoutingContext ctx) {
+  private void refuseWhileDraining(RoutingContext ctx) {
     if (node.draining()) {
       // Closing the connection sends the client's next request, and its load balancer, elsewhere.
       ctx.response().putHeader("Connection", "close");
       OllamaErrors.send(ctx.response(), 503, "node '" + config.name() + "' is draining; send requests to another node",
           isOpenAi(ctx.request()));
+      return;
+    }
+    ctx.next();
+  }
+
+  /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
+  private void admit(RoutingContext ctx) {
+    if (node.draining()) {
+      refuseWhileDraining(ctx);
       return;
     }
     if (activeRequests.incrementAndGet() > config.maxRequests()) {
@@ -174,7 +186,7 @@ public final class HttpApi {
   }
 
   private void infer(RoutingContext ctx, Inference kind) {
-    Buffer bodyBytes = ctx.body().buffer();
+    Buffer bodyBytes = BodyReader.body(ctx);
     BodyModel parsed = BodyModel.of(bodyBytes);
     HttpServerResponse out = ctx.response();
     if (parsed.error() != null) {
@@ -208,8 +220,7 @@ public final class HttpApi {
           "model management needs the " + NODE_HEADER + " header naming the site to change", false);
       return;
     }
-    Buffer bodyBytes = ctx.body().available() ? ctx.body().buffer() : null;
-    RelayRequest req = relayRequest(ctx.request(), bodyBytes == null ? Buffer.buffer() : bodyBytes);
+    RelayRequest req = relayRequest(ctx.request(), BodyReader.body(ctx));
     dispatcher.toSite(req, site.trim(), cancelOnHangUp(ctx.response()))
         .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), Inference.MANAGE, ""));
   }

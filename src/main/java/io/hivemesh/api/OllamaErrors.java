@@ -1,6 +1,7 @@
 package io.hivemesh.api;
 
 import io.hivemesh.security.AuthException;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
@@ -12,14 +13,15 @@ final class OllamaErrors {
   private OllamaErrors() {
   }
 
-  static void send(HttpServerResponse out, int status, String message, boolean openAi) {
+  /** Completes once the answer is written (or at once, when there is no one left to answer). */
+  static Future<Void> send(HttpServerResponse out, int status, String message, boolean openAi) {
     if (out.ended() || out.closed()) {
-      return;
+      return Future.succeededFuture();
     }
     if (status == 503) {
       out.putHeader("Retry-After", "1");
     }
-    out.setStatusCode(status)
+    return out.setStatusCode(status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .end((openAi ? openAi(status, message) : native_(message)).encode());
   }
@@ -44,7 +46,7 @@ final class OllamaErrors {
 
   static JsonObject openAi(int status, String message) {
     String type = switch (status) {
-      case 400, 413 -> "invalid_request_error";
+      case 400, 408, 413 -> "invalid_request_error";
       case 404 -> "not_found_error";
       case 401 -> "authentication_error";
       case 403 -> "permission_error";

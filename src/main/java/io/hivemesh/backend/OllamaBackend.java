@@ -72,11 +72,18 @@ public final class OllamaBackend {
     return load.tryAcquire(modelKey);
   }
 
+  /** Which bound refused a request for {@code modelKey} (read after the refusal, so a close guess). */
+  public String whyFull(String modelKey) {
+    return load.forModel(modelKey) >= load.maxPerModel()
+        ? "site '" + config.name() + "' is at its limit of " + load.maxPerModel() + " requests for model '"
+            + modelKey + "'"
+        : "site '" + config.name() + "' is at its limit of " + load.maxInflight() + " requests";
+  }
+
   /** Relays to this site's Ollama, counting the request until its answer ends. */
   public Future<RelayResponse> relay(RelayRequest req, String modelKey, Cancellation cancel) {
     if (!load.tryAcquire(modelKey)) {
-      return Future.failedFuture(new RelayException(503,
-          "site '" + config.name() + "' is at its limit of " + config.maxInflight() + " requests", true));
+      return Future.failedFuture(new RelayException(503, whyFull(modelKey), true));
     }
     return relayAcquired(req, modelKey, cancel);
   }

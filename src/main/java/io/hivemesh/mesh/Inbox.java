@@ -165,15 +165,14 @@ public final class Inbox {
 
   private void serve(long sid, String from, Message<Buffer> msg) {
     MultiMap h = msg.headers();
-    String modelKey = h.get(BusProtocol.MODEL);
+    String modelKey = java.util.Objects.requireNonNullElse(h.get(BusProtocol.MODEL), "");
     if (draining.getAsBoolean()) {
       // Peers learn of the drain within milliseconds; until then their opens go back to be retried elsewhere.
       msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is draining");
       return;
     }
     if (!backend.tryAcquire(modelKey)) {
-      msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is at its limit of "
-          + config.maxInflight() + " requests");
+      msg.fail(BusProtocol.BUSY, backend.whyFull(modelKey));
       return;
     }
     msg.reply(null);

@@ -208,7 +208,8 @@ public final class MeshView {
         model = s.modelInflight().getOrDefault(modelKey, 0) + (adjModel == null ? 0 : adjModel.get());
         total = s.inflight() + (adj == null ? 0 : adj.total.get());
       }
-      if (total >= s.maxInflight()) {
+      // A site full for this model is as full as a full site, for this request.
+      if (total >= s.maxInflight() || model >= s.maxPerModel()) {
         saturated++;
         continue;
       }
@@ -263,6 +264,7 @@ public final class MeshView {
         int inflight = name.equals(self) ? localLoad.total() : s.inflight();
         long served = name.equals(self) ? localLoad.served() : s.served();
         n.put("inflight", inflight).put("served", served).put("slots", s.slots()).put("max_inflight", s.maxInflight())
+            .put("max_per_model", s.maxPerModel())
             .put("healthy", s.healthy()).put("draining", s.draining());
         JsonObject perModel = new JsonObject();
         new TreeMap<>(name.equals(self) ? localLoad.snapshot() : s.modelInflight())

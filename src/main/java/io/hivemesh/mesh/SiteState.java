@@ -19,13 +19,14 @@ import java.util.Set;
  * @param draining      the node takes no new work
  * @param slots         requests served at once per loaded model
  * @param maxInflight   requests the site accepts at once
+ * @param maxPerModel   requests the site accepts at once for any one model
  * @param inflight      requests running or waiting at the site
  * @param modelInflight the same, per model key
  * @param loaded        model keys loaded in memory
  * @param served        requests the site has taken since its node started
  */
 public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
-                        int maxInflight, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
+                        int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
                         long served) {
 
   public JsonObject toJson() {
@@ -34,7 +35,7 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
     return new JsonObject()
         .put("name", name).put("node", nodeId).put("loops", loops)
         .put("healthy", healthy).put("draining", draining)
-        .put("slots", slots).put("max", maxInflight).put("inflight", inflight)
+        .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
         .put("served", served);
   }
@@ -51,7 +52,8 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
     }
     return new SiteState(j.getString("name"), j.getString("node"), Math.max(1, j.getInteger("loops", 1)),
         j.getBoolean("healthy", false), j.getBoolean("draining", false), Math.max(1, j.getInteger("slots", 1)),
-        Math.max(1, j.getInteger("max", 1)), j.getInteger("inflight", 0), models, loaded,
+        Math.max(1, j.getInteger("max", 1)), Math.max(1, j.getInteger("max_per_model", j.getInteger("max", 1))),
+        j.getInteger("inflight", 0), models, loaded,
         j.getLong("served", 0L));
   }
 }

@@ -41,6 +41,24 @@ class NodeConfigTest {
   }
 
   @Test
+  void overloadBoundsHaveDefaultsAndAreChecked() {
+    NodeConfig c = parse(Map.of(), "--name", "a");
+    assertEquals(256, c.maxQueuePerModel());
+    assertEquals(16384, c.maxConnections());
+    assertEquals(Duration.ofSeconds(10), c.headerTimeout());
+    assertEquals(Duration.ofSeconds(60), c.bodyTimeout());
+    assertEquals(Duration.ofSeconds(60), c.keepAliveTimeout());
+    assertEquals(16 * 1024, c.maxHeaderSize());
+    assertEquals(8 * 1024, c.maxInitialLine());
+    assertEquals(1L << 30, c.maxBodyBuffer());
+    assertEquals("--max-body-buffer: must be at least --body-limit (67108864 bytes), or no body of the largest allowed"
+        + " size could ever be received; got 1048576", error(Map.of(), "--name", "a", "--max-body-buffer", "1m"));
+    assertEquals("--header-timeout: must be greater than zero", error(Map.of(), "--name", "a", "--header-timeout", "0s"));
+    assertEquals("--max-queue-per-model: expected a number from 1 to 1000000, got '0'",
+        error(Map.of(), "--name", "a", "--max-queue-per-model", "0"));
+  }
+
+  @Test
   void precedenceIsFlagThenEnvironmentThenFileThenDefault(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("hive.yaml");
     Files.writeString(file, "name: from-file\nport: 1111\nparallel: 3\njoin:\n  - a:1\n  - b:2\n");

@@ -32,7 +32,7 @@ class MeshViewTest {
   }
 
   private static SiteState state(String site, boolean healthy, int inflight, Map<String, Integer> perModel, Set<String> loaded) {
-    return new SiteState(site, "node-" + site, 2, healthy, false, 2, 8, inflight, perModel, loaded, 0);
+    return new SiteState(site, "node-" + site, 2, healthy, false, 2, 8, 8, inflight, perModel, loaded, 0);
   }
 
   @Test
@@ -74,6 +74,42 @@ class MeshViewTest {
     assertEquals(4, a.siteInflight());
     view.putState(state("a", true, 3, Map.of(k("m"), 3), Set.of()));
     assertEquals(3, view.candidates(k("m")).sites().get(0).modelInflight());
+  }
+
+  @Test
+  void aSiteFullForOneModelIsStillOfferedForTheOthers() {
+    view.putInventory(inventory("a", "0.12.0", List.of("hot:latest", "cold:latest"), List.of()));
+    // 8 places, at most 3 per model: 3 'hot' requests fill 'hot' only.
+    view.putState(new SiteState("a", "node-a", 2, true, false, 2, 8, 3, 3, Map.of(k("hot"), 3), Set.of(), 0));
+    MeshView.Candidates hot = view.candidates(k("hot"));
+    assertTrue(hot.sites().isEmpty());
+    assertEquals(1, hot.saturated());
+    assertEquals(List.of("a"), view.candidates(k("cold")).sites().stream().map(Candidate::site).toList());
+    // Requests this node sent count too, until the site republishes.
+    view.putState(new SiteState("a", "node-a", 2, true, false, 2, 8, 3, 2, Map.of(k("hot"), 2), Set.of(), 0));
+    assertEquals(1, view.candidates(k("hot")).sites().size());
+    view.noteDispatched("a", k("hot"));
+    assertTrue(view.candidates(k("hot")).sites().isEmpty());
+  }
+
+  @Test
+  void theLocalCountsKeepAModelEntryOnlyWhileItHasRequests() {
+    LocalLoad load = new LocalLoad(4, 2, () -> { });
+    assertTrue(load.tryAcquire("a"));
+    assertTrue(load.tryAcquire("a"));
+    assertFalse(load.tryAcquire("a"), "a third 'a' past the per-model bound");
+    assertTrue(load.tryAcquire("b"));
+    assertTrue(load.tryAcquire("c"));
+    assertFalse(load.tryAcquire("d"), "past the site's bound");
+    assertEquals(4, load.total());
+    assertEquals(3, load.modelsInFlight());
+    load.release("a");
+    load.release("a");
+    load.release("b");
+    load.release("c");
+    assertEquals(0, load.total());
+    assertEquals(0, load.modelsInFlight());
+    assertEquals(Map.of(), load.snapshot());
   }
 
   @Test

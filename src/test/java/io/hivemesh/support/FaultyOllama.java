@@ -18,6 +18,7 @@ public final class FaultyOllama {
 
   private final HttpServer server;
   private volatile Fault fault = Fault.NONE;
+  private volatile String lastInferenceBodySha256 = "";
   private final java.util.concurrent.atomic.AtomicInteger inferenceRequests = new java.util.concurrent.atomic.AtomicInteger();
 
   private FaultyOllama(HttpServer server) {
@@ -42,8 +43,21 @@ public final class FaultyOllama {
     return inferenceRequests.get();
   }
 
+  /** SHA-256 (hex) of the body of the last generate or chat request that reached it, for relay integrity. */
+  public String lastInferenceBodySha256() {
+    return lastInferenceBodySha256;
+  }
+
   public String url() {
     return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  public static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void handle(HttpServerRequest req, HttpClient client, java.net.URI target) {
@@ -60,7 +74,12 @@ public final class FaultyOllama {
           .end("{\"error\":\"llama runner process has terminated: exit status 2\"}");
       return;
     }
-    req.body().compose(body -> client.request(new RequestOptions().setMethod(req.method())
+    req.body().compose(body -> {
+      if (inference) {
+        lastInferenceBodySha256 = sha256(body.getBytes());
+      }
+      return Future.succeededFuture(body);
+    }).compose(body -> client.request(new RequestOptions().setMethod(req.method())
             .setHost(target.getHost()).setPort(target.getPort()).setURI(req.uri()))
         .compose(creq -> {
           req.headers().forEach((k, v) -> {

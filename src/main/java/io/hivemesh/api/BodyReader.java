@@ -1,0 +1,166 @@
+package io.hivemesh.api;
+
+import io.hivemesh.NodeConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Reads a request body into memory under three bounds: its size ({@code --body-limit}, 413), the
+ * time it may take once the headers are in ({@code --body-timeout}, 408), and the bytes all bodies
+ * on the node hold at once ({@code --max-body-buffer}, 503). A refusal ends with the connection
+ * closed, as the connection is mid-body. The body is {@link #body} for the
+ * handlers after it; its bytes count against the node until the response ends.
+ */
+final class BodyReader implements Handler<RoutingContext> {
+
+  private static final String BODY = "hive.body";
+
+  private final Vertx vertx;
+  private final NodeConfig config;
+  private final ClientLimits limits;
+
+  BodyReader(Vertx vertx, NodeConfig config, ClientLimits limits) {
+    this.vertx = vertx;
+    this.config = config;
+    this.limits = limits;
+  }
+
+  static Buffer body(RoutingContext ctx) {
+    Buffer b = ctx.get(BODY);
+    return b == null ? Buffer.buffer() : b;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    long declared = declaredLength(req);
+    if (declared > config.bodyLimit()) {
+      refuse(ctx, 413, tooLarge(), true);
+      return;
+    }
+    if (req.isEnded()) {
+      ctx.fail(new VertxException("the request body was consumed before it could be read", true));
+      return;
+    }
+    if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
+      ctx.response().writeContinue();
+    }
+    Reading reading = new Reading(ctx);
+    ctx.addEndHandler(v -> reading.release());
+    req.handler(reading::chunk);
+    req.endHandler(v -> reading.end());
+    req.resume();
+  }
+
+  private String tooLarge() {
+    return "request body too large (limit " + config.bodyLimit() + " bytes)";
+  }
+
+  private static long declaredLength(HttpServerRequest req) {
+    String v = req.getHeader("Content-Length");
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Answers and closes: the connection is mid-body, so it cannot carry another request. Unless the
+   * client has stalled ({@code linger} false), the rest of its body is read and dropped first, within
+   * {@code --body-timeout}: closing on unread bytes makes the kernel reset the connection, and a
+   * client still sending would lose the answer with it.
+   */
+  private void refuse(RoutingContext ctx, int status, String message, boolean linger) {
+    HttpServerRequest req = ctx.request();
+    HttpServerResponse out = ctx.response();
+    if (out.ended() || out.closed()) {
+      return;
+    }
+    HttpConnection conn = req.connection();
+    out.putHeader("Connection", "close");
+    Future<Void> written = OllamaErrors.send(out, status, message, HttpApi.isOpenAi(req));
+    if (!linger || req.isEnded()) {
+      written.onComplete(v -> conn.close());
+      return;
+    }
+    Promise<Void> drained = Promise.promise();
+    long timer = vertx.setTimer(config.bodyTimeout().toMillis(), id -> conn.close());
+    req.handler(dropped -> { });
+    req.endHandler(v -> drained.tryComplete());
+    req.resume();
+    Future.all(written, drained.future()).onComplete(v -> {
+      vertx.cancelTimer(timer);
+      conn.close();
+    });
+  }
+
+  /** One body being received. Runs on the request's event loop. */
+  private final class Reading {
+    final RoutingContext ctx;
+    final Buffer body = Buffer.buffer();
+    final long timer;
+    long held;
+    boolean done;
+
+    Reading(RoutingContext ctx) {
+      this.ctx = ctx;
+      this.timer = vertx.setTimer(config.bodyTimeout().toMillis(), id -> fail(408,
+          "request body not received within " + config.bodyTimeout().toMillis() + " ms", false));
+    }
+
+    void chunk(Buffer chunk) {
+      if (done) {
+        return;
+      }
+      if (body.length() + (long) chunk.length() > config.bodyLimit()) {
+        fail(413, tooLarge(), true);
+        return;
+      }
+      if (limits.bodyBytes.addAndGet(chunk.length()) > config.maxBodyBuffer()) {
+        limits.bodyBytes.addAndGet(-chunk.length());
+        fail(503, OllamaErrors.BUSY, true);
+        return;
+      }
+      held += chunk.length();
+      body.appendBuffer(chunk);
+    }
+
+    void end() {
+      if (done) {
+        return;
+      }
+      done = true;
+      vertx.cancelTimer(timer);
+      ctx.put(BODY, body);
+      ctx.next();
+    }
+
+    void fail(int status, String message, boolean linger) {
+      if (done) {
+        return;
+      }
+      done = true;
+      vertx.cancelTimer(timer);
+      refuse(ctx, status, message, linger);
+    }
+
+    void release() {
+      vertx.cancelTimer(timer);
+      done = true;
+      limits.bodyBytes.addAndGet(-held);
+      held = 0;
+    }
+  }
+}
