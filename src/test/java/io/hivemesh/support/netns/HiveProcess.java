@@ -72,6 +72,23 @@ public final class HiveProcess {
     awaitExit();
   }
 
+  /** SIGSTOP: the process freezes (as under heavy CPU starvation or a long GC pause); its sockets stay open. */
+  public void freeze() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #freeze}. */
+  public void thaw() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    NetNs.Result r = NetNs.runCommand(List.of("kill", "-" + name, String.valueOf(process.pid())), Duration.ofSeconds(10));
+    if (r.exitCode() != 0) {
+      throw new AssertionError("kill -" + name + " " + this + " failed: " + r.output());
+    }
+  }
+
   /** SIGTERM: a node leaves the mesh cleanly on it. */
   public void stop() {
     process.destroy();
