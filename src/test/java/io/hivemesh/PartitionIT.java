@@ -156,11 +156,14 @@ class PartitionIT {
         Await.until("node a drops the frozen node", DETECTION_LIMIT,
             () -> mesh.sites(0).equals(Set.of("a")) && mesh.generate(0, OWN_MODEL.get(2)).status() == 404,
             mesh::lastAnswer);
+        // Past the entry's expiry, on to the cluster's own verdict: the frozen member is removed.
+        Await.until("the cluster removes the frozen member", DETECTION_LIMIT,
+            () -> nodes.get(0).logContains("site 'b' left the mesh"), nodes.get(0)::logTail);
       } finally {
         frozen.thaw();
       }
-      System.out.printf("PartitionIT: node a dropped the frozen node b after %d ms%n",
-          (System.nanoTime() - frozenAt) / 1_000_000);
+      System.out.printf("PartitionIT: node b thawed after %d ms frozen, once node a had dropped it and the cluster"
+          + " removed it%n", (System.nanoTime() - frozenAt) / 1_000_000);
       long thawed = System.nanoTime();
       Map<String, Integer> answers = new TreeMap<>();
       Await.until("the thawed node is back in the mesh, serving", HEAL_LIMIT, () -> mesh.whole(answers),

@@ -37,6 +37,12 @@ public final class MeshView {
   private final LongSupplier clock;
   /** When each site's state last arrived, by this node's clock: freshness never trusts another clock. */
   private final Map<String, Long> lastSeen = new HashMap<>();
+  /**
+   * The cluster node that last published each site, kept after the site's entry expired: a
+   * member that goes silent expires from the view before the cluster removes it, and its removal
+   * must still reach the streams open to its sites.
+   */
+  private final Map<String, String> nodeOfSite = new HashMap<>();
 
   private volatile Map<String, SiteState> states = Map.of();
   private volatile Map<String, SiteInventory> inventories = Map.of();
@@ -82,6 +88,7 @@ public final class MeshView {
     next.put(s.name(), s);
     states = Map.copyOf(next);
     lastSeen.put(s.name(), clock.getAsLong());
+    nodeOfSite.put(s.name(), s.nodeId());
     adjustments.remove(s.name());
     if (!s.name().equals(self) && (old == null || old.healthy() != s.healthy() || old.draining() != s.draining())) {
       log.info("site '{}' is {}", s.name(), s.healthy() && !s.draining() ? "in rotation"
@@ -145,15 +152,19 @@ public final class MeshView {
     }
   }
 
-  /** Drops every site run by a cluster member that left; returns their names. */
+  /**
+   * Drops every site run by a cluster member that left, whether or not its entry had already
+   * expired from the view; returns their names.
+   */
   public synchronized List<String> removeNode(String nodeId) {
     List<String> gone = new ArrayList<>();
-    for (SiteState s : states.values()) {
-      if (s.nodeId().equals(nodeId) && !s.name().equals(self)) {
-        gone.add(s.name());
+    nodeOfSite.forEach((site, node) -> {
+      if (node.equals(nodeId) && !site.equals(self)) {
+        gone.add(site);
       }
-    }
+    });
     for (String site : gone) {
+      nodeOfSite.remove(site);
       removeState(site);
       removeInventory(site);
     }

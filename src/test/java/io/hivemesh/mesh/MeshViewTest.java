@@ -108,6 +108,17 @@ class MeshViewTest {
   }
 
   @Test
+  void aMemberLeavingAfterItsEntryExpiredStillNamesItsSites() {
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("a", true, 0, Map.of(), Set.of()));
+    // Silent first (a partition, a frozen process): the entry expires before the cluster removes the member.
+    view.removeState("a");
+    view.removeInventory("a");
+    assertEquals(List.of("a"), view.removeNode("node-a"), "streams to 'a' must still be ended");
+    assertEquals(List.of(), view.removeNode("node-a"), "and only once");
+  }
+
+  @Test
   void catalogIsTheUnionOneEntryPerModel() {
     view.putInventory(inventory("a", "0.12.0", List.of("llama3.2:latest", "phi3:latest"), List.of("llama3.2:latest")));
     view.putInventory(inventory("b", "0.11.4", List.of("llama3.2:latest", "mistral:latest"), List.of("llama3.2:latest")));

@@ -95,6 +95,15 @@ public final class HiveProcess {
     awaitExit();
   }
 
+  /** Whether the log so far has a line containing {@code text}. */
+  public boolean logContains(String text) {
+    try {
+      return Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The last lines of the log, for failure messages. */
   public String logTail() {
     try {
