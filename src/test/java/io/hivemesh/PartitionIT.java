@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A host cut off by the network, not crashed: both sides keep serving what they can reach, the
@@ -33,7 +35,6 @@ class PartitionIT {
   private static final Path LOGS = Path.of("target", "netns-logs", "PartitionIT");
   private static final int HOSTS = 3;
   private static final int OUTSIDE = 4;
-  private static final int CUT = 3;
   private static final int HTTP = 11434;
   private static final int OLLAMA = 11435;
   private static final int HAZELCAST = 5701;
@@ -47,23 +48,26 @@ class PartitionIT {
   /** Longer than an inventory entry lives (4 × entry-ttl = 12 s) and than a merge attempt's period (10 s). */
   private static final Duration HOLD_PARTITION = Duration.ofSeconds(15);
 
-  @Test
-  void aCutOffHostKeepsServingItsOwnModelsAndTheMeshHealsWhenTheCableIsBack() throws Exception {
+  /** Host 3, and host 1: the seed the others joined through, whose own join list names no one. */
+  @ParameterizedTest(name = "host{0} cut off")
+  @ValueSource(ints = {3, 1})
+  void aCutOffHostKeepsServingItsOwnModelsAndTheMeshHealsWhenTheCableIsBack(int cut) throws Exception {
     assumeTrue(NetNs.available(), "needs root, ip netns, tcpdump and curl");
+    Path logs = LOGS.resolve("host" + cut + "-cut");
     try (NetNs net = NetNs.create(HOSTS + 1)) {
-      MeshKeys keys = MeshKeys.create(LOGS.resolve("keys"), net, HOSTS + 1, List.of("host1", "host2", "host3"));
-      Secured mesh = new Secured(net, keys);
+      MeshKeys keys = MeshKeys.create(logs.resolve("keys"), net, HOSTS + 1, List.of("host1", "host2", "host3"));
+      Secured mesh = new Secured(net, keys, cut, logs);
       List<HiveProcess> sims = new ArrayList<>();
       List<HiveProcess> nodes = new ArrayList<>();
       for (int h = 1; h <= HOSTS; h++) {
-        sims.add(startSim(net, h, "sim" + h, OLLAMA, OWN_MODEL.get(h) + "," + SHARED));
+        sims.add(startSim(net, h, logs, "sim" + h, OLLAMA, OWN_MODEL.get(h) + "," + SHARED));
         List<String> args = new ArrayList<>(List.of("--name", "host" + h, "--host", "0.0.0.0",
             "--port", String.valueOf(HTTP), "--ollama", "http://127.0.0.1:" + OLLAMA,
             "--cluster-host", net.address(h), "--cluster-port", String.valueOf(HAZELCAST),
             "--bus-port", String.valueOf(BUS), "--join", h == 1 ? "" : net.address(1) + ":" + HAZELCAST,
             "--parallel", "4", "--inventory-interval", "250ms"));
         args.addAll(keys.nodeFlags("host" + h));
-        nodes.add(HiveProcess.start(net, h, LOGS, "node" + h, "node", args.toArray(String[]::new)));
+        nodes.add(HiveProcess.start(net, h, logs, "node" + h, "node", args.toArray(String[]::new)));
       }
       for (int h = 1; h <= HOSTS; h++) {
         sims.get(h - 1).awaitListening("127.0.0.1", OLLAMA, Duration.ofSeconds(90));
@@ -72,27 +76,29 @@ class PartitionIT {
       List<Integer> all = List.of(1, 2, 3);
       Await.until("the mesh is whole", Duration.ofSeconds(90), () -> mesh.whole(all, all), mesh::lastAnswer);
 
-      net.linkDown(CUT);
-      long cut = System.nanoTime();
-      List<Integer> majority = List.of(1, 2);
+      List<Integer> majority = all.stream().filter(h -> h != cut).toList();
+      Set<String> majoritySites = majority.stream().map(h -> "host" + h).collect(Collectors.toSet());
+      String cutModel = OWN_MODEL.get(cut);
+      net.linkDown(cut);
+      long cutAt = System.nanoTime();
       Map<String, Integer> cutOffModelAnswers = new TreeMap<>();
       long[] detected = {-1, -1};
       Await.until("both sides notice the cut", DETECTION_LIMIT, () -> {
         if (detected[0] < 0) {
-          Curl.Response r = mesh.generate(1, OWN_MODEL.get(CUT));
+          Curl.Response r = mesh.generate(majority.get(0), cutModel);
           cutOffModelAnswers.merge(String.valueOf(r.status()), 1, Integer::sum);
-          if (majority.stream().allMatch(h -> mesh.sites(h).equals(Set.of("host1", "host2"))
-              && mesh.generate(h, OWN_MODEL.get(CUT)).status() == 404)) {
-            detected[0] = System.nanoTime() - cut;
+          if (majority.stream().allMatch(h -> mesh.sites(h).equals(majoritySites)
+              && mesh.generate(h, cutModel).status() == 404)) {
+            detected[0] = System.nanoTime() - cutAt;
           }
         }
-        if (detected[1] < 0 && mesh.sites(CUT).equals(Set.of("host3"))) {
-          detected[1] = System.nanoTime() - cut;
+        if (detected[1] < 0 && mesh.sites(cut).equals(Set.of("host" + cut))) {
+          detected[1] = System.nanoTime() - cutAt;
         }
         return detected[0] >= 0 && detected[1] >= 0;
       }, mesh::lastAnswer);
-      System.out.printf("PartitionIT: the majority dropped host3 after %d ms (answers for %s meanwhile, by status,"
-          + " -1 a hang: %s); host3 dropped the others after %d ms%n", detected[0] / 1_000_000, OWN_MODEL.get(CUT),
+      System.out.printf("PartitionIT: host%d cut: the others dropped it after %d ms (answers for %s meanwhile, by"
+          + " status, -1 a hang: %s); it dropped the others after %d ms%n", cut, detected[0] / 1_000_000, cutModel,
           cutOffModelAnswers, detected[1] / 1_000_000);
 
       // Both sides serve what they reach for longer than stale entries could live and merges be tried.
@@ -101,42 +107,50 @@ class PartitionIT {
       while (rounds == 0 || System.nanoTime() < holdUntil) {
         rounds++;
         for (int via : majority) {
-          for (String model : List.of(OWN_MODEL.get(1), OWN_MODEL.get(2), SHARED)) {
-            mesh.assertServed(via, model, model.equals(SHARED) ? null : "host" + (model.equals(OWN_MODEL.get(1)) ? 1 : 2));
+          for (int owner : majority) {
+            mesh.assertServed(via, OWN_MODEL.get(owner), "host" + owner);
           }
-          mesh.assertNotFound(via, OWN_MODEL.get(CUT));
-          assertEquals(Set.of("host1", "host2"), mesh.sites(via), "host" + via + " lists only the sites it reaches");
+          mesh.assertServed(via, SHARED, null);
+          mesh.assertNotFound(via, cutModel);
+          assertEquals(majoritySites, mesh.sites(via), "host" + via + " lists only the sites it reaches");
         }
-        mesh.assertServed(CUT, OWN_MODEL.get(CUT), "host3");
-        mesh.assertServed(CUT, SHARED, "host3");
-        mesh.assertNotFound(CUT, OWN_MODEL.get(1));
-        assertEquals(Set.of("host3"), mesh.sites(CUT), "host3 lists only itself");
+        mesh.assertServed(cut, cutModel, "host" + cut);
+        mesh.assertServed(cut, SHARED, "host" + cut);
+        mesh.assertNotFound(cut, OWN_MODEL.get(majority.get(0)));
+        assertEquals(Set.of("host" + cut), mesh.sites(cut), "host" + cut + " lists only itself");
       }
-      System.out.printf("PartitionIT: %d rounds of requests on both sides during the partition, all answered%n", rounds);
+      System.out.printf("PartitionIT: host%d cut: %d rounds of requests on both sides during the partition, all"
+          + " answered%n", cut, rounds);
 
-      net.linkUp(CUT);
+      net.linkUp(cut);
       long back = System.nanoTime();
       Map<String, Integer> healAnswers = new TreeMap<>();
       Await.until("the mesh heals into one", HEAL_LIMIT, () -> mesh.whole(all, all, healAnswers), mesh::lastAnswer);
       long healed = System.nanoTime() - back;
-      System.out.printf("PartitionIT: link up -> every node lists every site and serves every model in %d ms"
-          + " (answers while healing, by status: %s)%n", healed / 1_000_000, healAnswers);
+      System.out.printf("PartitionIT: host%d cut: link up -> every node lists every site and serves every model in"
+          + " %d ms (answers while healing, by status: %s)%n", cut, healed / 1_000_000, healAnswers);
       // Healed for good: another full round, every request answered.
       assertTrue(mesh.whole(all, all), "the healed mesh stays whole: " + mesh.lastAnswer());
     }
   }
 
-  @Test
-  void aNodeFrozenPastFailureDetectionIsTakenBackWhenItThaws() {
+  /**
+   * Node a started alone and b joined through it, so only b's join list names the other: each of
+   * them frozen in turn.
+   */
+  @ParameterizedTest(name = "node {0} frozen")
+  @ValueSource(ints = {1, 0})
+  void aNodeFrozenPastFailureDetectionIsTakenBackWhenItThaws(int frozenNode) {
     assumeTrue(NetNs.available(), "needs root, ip netns, tcpdump and curl");
+    Path logs = LOGS.resolve("node-" + (frozenNode == 0 ? "a" : "b") + "-frozen");
     try (NetNs net = NetNs.create(1)) {
-      Plain mesh = new Plain(net);
+      Plain mesh = new Plain(net, logs);
       List<HiveProcess> sims = new ArrayList<>();
       List<HiveProcess> nodes = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
         String name = i == 0 ? "a" : "b";
-        sims.add(startSim(net, 1, "frozen-sim-" + name, Plain.ollamaPort(i), OWN_MODEL.get(i + 1) + "," + SHARED));
-        nodes.add(HiveProcess.start(net, 1, LOGS, "frozen-node-" + name, "node", "--name", name,
+        sims.add(startSim(net, 1, logs, "sim-" + name, Plain.ollamaPort(i), OWN_MODEL.get(i + 1) + "," + SHARED));
+        nodes.add(HiveProcess.start(net, 1, logs, "node-" + name, "node", "--name", name,
             "--insecure-no-auth", "--host", "127.0.0.1", "--port", String.valueOf(Plain.httpPort(i)),
             "--ollama", "http://127.0.0.1:" + Plain.ollamaPort(i), "--cluster-host", "127.0.0.1",
             "--cluster-port", String.valueOf(HAZELCAST + i), "--bus-port", String.valueOf(BUS + i),
@@ -149,21 +163,25 @@ class PartitionIT {
       Await.until("both nodes list both sites and serve every model", Duration.ofSeconds(90), mesh::whole,
           mesh::lastAnswer);
 
-      HiveProcess frozen = nodes.get(1);
+      int awake = 1 - frozenNode;
+      String frozenName = frozenNode == 0 ? "a" : "b";
+      String awakeName = awake == 0 ? "a" : "b";
+      HiveProcess frozen = nodes.get(frozenNode);
       frozen.freeze();
       long frozenAt = System.nanoTime();
       try {
-        Await.until("node a drops the frozen node", DETECTION_LIMIT,
-            () -> mesh.sites(0).equals(Set.of("a")) && mesh.generate(0, OWN_MODEL.get(2)).status() == 404,
+        Await.until("node " + awakeName + " drops the frozen node", DETECTION_LIMIT,
+            () -> mesh.sites(awake).equals(Set.of(awakeName))
+                && mesh.generate(awake, OWN_MODEL.get(frozenNode + 1)).status() == 404,
             mesh::lastAnswer);
         // Past the entry's expiry, on to the cluster's own verdict: the frozen member is removed.
         Await.until("the cluster removes the frozen member", DETECTION_LIMIT,
-            () -> nodes.get(0).logContains("site 'b' left the mesh"), nodes.get(0)::logTail);
+            () -> nodes.get(awake).logContains("site '" + frozenName + "' left the mesh"), nodes.get(awake)::logTail);
       } finally {
         frozen.thaw();
       }
-      System.out.printf("PartitionIT: node b thawed after %d ms frozen, once node a had dropped it and the cluster"
-          + " removed it%n", (System.nanoTime() - frozenAt) / 1_000_000);
+      System.out.printf("PartitionIT: node %s thawed after %d ms frozen, once node %s had dropped it and the cluster"
+          + " removed it%n", frozenName, (System.nanoTime() - frozenAt) / 1_000_000, awakeName);
       long thawed = System.nanoTime();
       Map<String, Integer> answers = new TreeMap<>();
       Await.until("the thawed node is back in the mesh, serving", HEAL_LIMIT, () -> mesh.whole(answers),
@@ -176,8 +194,8 @@ class PartitionIT {
     }
   }
 
-  private static HiveProcess startSim(NetNs net, int host, String name, int port, String models) {
-    return HiveProcess.start(net, host, LOGS, name, "sim", "--name", name, "--host", "127.0.0.1",
+  private static HiveProcess startSim(NetNs net, int host, Path logs, String name, int port, String models) {
+    return HiveProcess.start(net, host, logs, name, "sim", "--name", name, "--host", "127.0.0.1",
         "--port", String.valueOf(port), "--models", models, "--load-ms", "0", "--tokens-per-second", "0",
         "--parallel", "4");
   }
@@ -185,7 +203,12 @@ class PartitionIT {
   /** What a client of one node sees; the mesh-wide checks are built from it. */
   private abstract static class Clients {
 
+    private final Path logs;
     protected String last = "";
+
+    Clients(Path logs) {
+      this.logs = logs;
+    }
 
     abstract Curl.Response get(int node, String path);
 
@@ -247,7 +270,7 @@ class PartitionIT {
     }
 
     String lastAnswer() {
-      return "last answer: " + last + "\nlogs in " + LOGS.toAbsolutePath();
+      return "last answer: " + last + "\nlogs in " + logs.toAbsolutePath();
     }
 
     protected Curl.Response record(int node, String path, java.util.function.Supplier<Curl.Response> send) {
@@ -262,18 +285,21 @@ class PartitionIT {
     }
   }
 
-  /** Clients of the secured mesh: outside for hosts 1 and 2, inside host 3 for its node (reachable during the cut). */
+  /** Clients of the secured mesh: from the outside host, but from inside the cut host for its own node. */
   private static final class Secured extends Clients {
     private final NetNs net;
     private final MeshKeys keys;
+    private final int cut;
 
-    Secured(NetNs net, MeshKeys keys) {
+    Secured(NetNs net, MeshKeys keys, int cut, Path logs) {
+      super(logs);
       this.net = net;
       this.keys = keys;
+      this.cut = cut;
     }
 
     private int clientHost(int node) {
-      return node == CUT ? CUT : OUTSIDE;
+      return node == cut ? cut : OUTSIDE;
     }
 
     private String[] options() {
@@ -311,7 +337,8 @@ class PartitionIT {
   private static final class Plain extends Clients {
     private final NetNs net;
 
-    Plain(NetNs net) {
+    Plain(NetNs net, Path logs) {
+      super(logs);
       this.net = net;
     }
 
