@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -50,6 +51,24 @@ public final class ClusterSync {
   private long timer = -1;
   private String lastInventory;
   private long lastInventoryAt;
+  /**
+   * At most one write per map in flight: while a partition owner is unreachable, a write waits up
+   * to Hazelcast's call timeout, and one per tick would pile up (and, retried once the member is
+   * gone, flood the log with duplicate responses). A skipped write is caught up when the one in
+   * flight ends.
+   */
+  private final WriteSlot loadSlot = new WriteSlot();
+  private final WriteSlot inventorySlot = new WriteSlot();
+
+  /** Past this, a write still in flight is given up on: a lost completion must not silence the site for good. */
+  private static final long WRITE_GIVEN_UP_NS = TimeUnit.SECONDS.toNanos(30);
+
+  /** One map's write in flight, and whether a publish wanted to write meanwhile. Guarded by the ClusterSync. */
+  private static final class WriteSlot {
+    boolean busy;
+    long since;
+    boolean skipped;
+  }
 
   public ClusterSync(Vertx vertx, HazelcastInstance hazelcast, MeshView view, String site, long publishMs, long ttlMs,
                      Supplier<SiteState> ownState, Supplier<SiteInventory> ownInventory, Consumer<String> siteLost) {
@@ -134,20 +153,54 @@ public final class ClusterSync {
     long now = System.currentTimeMillis();
     // The inventory entry lives four TTLs and is refreshed every TTL, or at once when it changes.
     if (!invJson.equals(lastInventory) || now - lastInventoryAt >= ttlMs) {
-      lastInventory = invJson;
-      lastInventoryAt = now;
       view.putInventory(inv);
-      inventoryMap.setAsync(site, invJson, 4 * ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
+      if (claim(inventorySlot)) {
+        lastInventory = invJson;
+        lastInventoryAt = now;
+        write(inventorySlot, () -> inventoryMap.setAsync(site, invJson, 4 * ttlMs, TimeUnit.MILLISECONDS));
+      }
     }
     SiteState state = ownState.get();
     view.putState(state);
     view.expireStale(ttlMs);
-    loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
+    if (claim(loadSlot)) {
+      String stateJson = state.toJson().encode();
+      write(loadSlot, () -> loadMap.setAsync(site, stateJson, ttlMs, TimeUnit.MILLISECONDS));
+    }
   }
 
-  private void logFailure(Void ignored, Throwable err) {
+  private boolean claim(WriteSlot slot) {
+    long now = System.nanoTime();
+    if (slot.busy && now - slot.since < WRITE_GIVEN_UP_NS) {
+      slot.skipped = true;
+      return false;
+    }
+    slot.busy = true;
+    slot.since = now;
+    return true;
+  }
+
+  private void write(WriteSlot slot, Supplier<CompletionStage<Void>> setAsync) {
+    try {
+      setAsync.get().whenComplete((v, err) -> written(slot, err));
+    } catch (RuntimeException e) {
+      written(slot, e);
+    }
+  }
+
+  /** A write ended (on a Hazelcast thread): free its slot, and publish now if a write was skipped meanwhile. */
+  private void written(WriteSlot slot, Throwable err) {
     if (err != null && hazelcast.getLifecycleService().isRunning()) {
       log.warn("site '{}': publishing to the cluster failed: {}", site, err.getMessage());
+    }
+    boolean catchUp;
+    synchronized (this) {
+      slot.busy = false;
+      catchUp = slot.skipped;
+      slot.skipped = false;
+    }
+    if (catchUp) {
+      vertx.runOnContext(v -> publish());
     }
   }
 
