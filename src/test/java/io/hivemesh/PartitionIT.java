@@ -82,8 +82,19 @@ class PartitionIT {
       net.linkDown(cut);
       long cutAt = System.nanoTime();
       Map<String, Integer> cutOffModelAnswers = new TreeMap<>();
+      List<String> majorityFailures = new ArrayList<>();
       long[] detected = {-1, -1};
       Await.until("both sides notice the cut", DETECTION_LIMIT, () -> {
+        // The cut must not cost the connected sites anything, not even while it is being noticed.
+        for (int via : majority) {
+          for (int owner : majority) {
+            Curl.Response r = mesh.generate(via, OWN_MODEL.get(owner));
+            if (r.status() != 200) {
+              majorityFailures.add(String.format("%d ms: %s via host%d: %d %s", (System.nanoTime() - cutAt) / 1_000_000,
+                  OWN_MODEL.get(owner), via, r.status(), r.body().strip()));
+            }
+          }
+        }
         if (detected[0] < 0) {
           Curl.Response r = mesh.generate(majority.get(0), cutModel);
           cutOffModelAnswers.merge(String.valueOf(r.status()), 1, Integer::sum);
@@ -97,6 +108,7 @@ class PartitionIT {
         }
         return detected[0] >= 0 && detected[1] >= 0;
       }, mesh::lastAnswer);
+      assertEquals(List.of(), majorityFailures, "the connected hosts serve each other's models throughout");
       System.out.printf("PartitionIT: host%d cut: the others dropped it after %d ms (answers for %s meanwhile, by"
           + " status, -1 a hang: %s); it dropped the others after %d ms%n", cut, detected[0] / 1_000_000, cutModel,
           cutOffModelAnswers, detected[1] / 1_000_000);

@@ -1,9 +1,13 @@
 package io.hivemesh.mesh;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceImpl;
+import com.hazelcast.instance.impl.HazelcastInstanceProxy;
+import com.hazelcast.internal.cluster.impl.ClusterHeartbeatManager;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryEvictedListener;
@@ -45,6 +49,8 @@ public final class ClusterSync {
   private final Consumer<String> siteLost;
   private final IMap<String, String> loadMap;
   private final IMap<String, String> inventoryMap;
+  /** When the cluster last heard from each member; null if Hazelcast's internals are out of reach. */
+  private final ClusterHeartbeatManager heartbeats;
   private UUID loadListener;
   private UUID inventoryListener;
   private UUID membershipListener;
@@ -83,13 +89,14 @@ public final class ClusterSync {
     this.siteLost = siteLost;
     this.loadMap = hazelcast.getMap(MeshView.LOAD_MAP);
     this.inventoryMap = hazelcast.getMap(MeshView.INVENTORY_MAP);
+    this.heartbeats = heartbeatsOf(hazelcast);
   }
 
   public Future<Void> start() {
     // Listeners first, then the current content: an entry written in between is seen at least once.
     return vertx.executeBlocking(() -> {
       loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, view::putState, view::removeState,
-          site -> view.expireStale(ttlMs)), true);
+          site -> view.expireStale(ttlMs, this::memberSilent)), true);
       inventoryListener = inventoryMap.addEntryListener(new Listener<>(SiteInventory::fromJson, view::putInventory,
           view::removeInventory, site -> { }), true);
       membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
@@ -162,7 +169,7 @@ public final class ClusterSync {
     }
     SiteState state = ownState.get();
     view.putState(state);
-    view.expireStale(ttlMs);
+    view.expireStale(ttlMs, this::memberSilent);
     if (claim(loadSlot)) {
       String stateJson = state.toJson().encode();
       write(loadSlot, () -> loadMap.setAsync(site, stateJson, ttlMs, TimeUnit.MILLISECONDS));
@@ -202,6 +209,38 @@ public final class ClusterSync {
     if (catchUp) {
       vertx.runOnContext(v -> publish());
     }
+  }
+
+  /**
+   * Whether the cluster has heard no heartbeat for a TTL from the member running {@code nodeId}, or
+   * has no such member. Hazelcast keeps heartbeat times behind its internal API only; without
+   * it, every member counts as silent and a stale entry alone drops a site.
+   */
+  private boolean memberSilent(String nodeId) {
+    if (heartbeats == null) {
+      return true;
+    }
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (!m.localMember() && nodeId.equals(m.getAttribute(NODE_ID_ATTRIBUTE))) {
+        return hazelcast.getCluster().getClusterTime() - heartbeats.getLastHeartbeatTime(m) > ttlMs;
+      }
+    }
+    return true;
+  }
+
+  private static ClusterHeartbeatManager heartbeatsOf(HazelcastInstance hazelcast) {
+    try {
+      if (hazelcast instanceof HazelcastInstanceProxy proxy) {
+        return proxy.getOriginal().node.getClusterService().getClusterHeartbeatManager();
+      }
+      if (hazelcast instanceof HazelcastInstanceImpl impl) {
+        return impl.node.getClusterService().getClusterHeartbeatManager();
+      }
+    } catch (RuntimeException | LinkageError e) {
+      log.warn("member heartbeats are out of reach ({}): a site whose entry stalls is dropped after entry-ttl even"
+          + " when its member is fine", e.toString());
+    }
+    return null;
   }
 
   /** Stops publishing and withdraws this site from the mesh. Blocking calls run off the event loop. */

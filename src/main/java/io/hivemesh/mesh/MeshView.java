@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * This node's picture of the mesh: every live site's load and inventory, as last published in the
@@ -31,6 +32,8 @@ public final class MeshView {
 
   public static final String LOAD_MAP = "hive.load";
   public static final String INVENTORY_MAP = "hive.inventory";
+  /** How many TTLs a site whose member the cluster still hears from may go without a refresh. */
+  static final int STALLED_REFRESH_TTLS = 4;
 
   private final String self;
   private final LocalLoad localLoad;
@@ -133,16 +136,24 @@ public final class MeshView {
   }
 
   /**
-   * Drops the sites whose state has not been refreshed for {@code ttlMillis}: a node cut off by a
-   * partition, or stuck. Run on every refresh tick and on the cluster's expiry events; the
-   * cluster's own expiry alone is not trusted, since Hazelcast also reports expiries of entries
-   * that were refreshed in time (seen while partitions migrate).
+   * Drops the sites whose state has not been refreshed for {@code ttlMillis} while the cluster
+   * heard nothing from their member either ({@code memberSilent}, by node id): a node cut off by a
+   * partition, or stuck. A site whose member is still heard from goes only after
+   * {@value #STALLED_REFRESH_TTLS} TTLs: its refreshes may just be held up, for the entry's
+   * partition can belong to a member that became unreachable, and writes to it wait until the
+   * cluster removes that member (about 8 s with the shipped cluster.xml). Run on every refresh
+   * tick and on the cluster's expiry events; the cluster's own expiry alone is not trusted, since
+   * Hazelcast also reports expiries of entries that were refreshed in time (seen while partitions
+   * migrate).
    */
-  public synchronized void expireStale(long ttlMillis) {
+  public synchronized void expireStale(long ttlMillis, Predicate<String> memberSilent) {
     long now = clock.getAsLong();
+    long ttlNanos = ttlMillis * 1_000_000L;
     List<String> stale = new ArrayList<>();
     lastSeen.forEach((site, at) -> {
-      if (!site.equals(self) && now - at > ttlMillis * 1_000_000L) {
+      long age = now - at;
+      if (!site.equals(self) && age > ttlNanos
+          && (age > STALLED_REFRESH_TTLS * ttlNanos || memberSilent.test(nodeOfSite.getOrDefault(site, "")))) {
         stale.add(site);
       }
     });

@@ -149,15 +149,32 @@ class MeshViewTest {
     timed.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
     timed.putState(state("a", true, 0, Map.of(), Set.of()));
     now[0] = 900_000_000L;
-    timed.expireStale(1000);
+    timed.expireStale(1000, node -> true);
     assertEquals(1, timed.candidates(k("m")).sites().size());
     timed.putState(state("a", true, 0, Map.of(), Set.of()));
     now[0] = 1_800_000_000L;
-    timed.expireStale(1000);
+    timed.expireStale(1000, node -> true);
     assertEquals(1, timed.candidates(k("m")).sites().size(), "refreshed at 0.9 s, fresh until 1.9 s");
     now[0] = 2_000_000_000L;
-    timed.expireStale(1000);
+    timed.expireStale(1000, node -> true);
     assertTrue(timed.candidates(k("m")).sites().isEmpty());
     assertNull(timed.state("a"));
+  }
+
+  @Test
+  void aSiteWhoseMemberIsStillHeardFromGetsLongerForItsRefreshes() {
+    long[] now = {0};
+    MeshView timed = new MeshView("self", localLoad, () -> now[0]);
+    timed.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    timed.putState(state("a", true, 0, Map.of(), Set.of()));
+    timed.putInventory(inventory("b", "0.12.0", List.of("m:latest"), List.of()));
+    timed.putState(state("b", true, 0, Map.of(), Set.of()));
+    // Neither refreshed for 2 TTLs: a's member still heartbeats (its writes are held up), b's went silent.
+    now[0] = 2_000_000_000L;
+    timed.expireStale(1000, node -> !node.equals("node-a"));
+    assertEquals(List.of("a"), timed.candidates(k("m")).sites().stream().map(Candidate::site).toList());
+    now[0] = 1_000_000_000L * MeshView.STALLED_REFRESH_TTLS + 1;
+    timed.expireStale(1000, node -> !node.equals("node-a"));
+    assertTrue(timed.candidates(k("m")).sites().isEmpty(), "a heartbeat alone does not keep a site for good");
   }
 }
