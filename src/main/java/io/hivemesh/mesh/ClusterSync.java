@@ -95,8 +95,8 @@ public final class ClusterSync {
   public Future<Void> start() {
     // Listeners first, then the current content: an entry written in between is seen at least once.
     return vertx.executeBlocking(() -> {
-      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, view::putState, view::removeState,
-          site -> view.expireStale(ttlMs, this::memberSilent)), true);
+      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, this::putMemberState,
+          view::removeState, site -> view.expireStale(ttlMs, this::memberSilent)), true);
       inventoryListener = inventoryMap.addEntryListener(new Listener<>(SiteInventory::fromJson, view::putInventory,
           view::removeInventory, site -> { }), true);
       membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
@@ -120,7 +120,7 @@ public final class ClusterSync {
         view.putInventory(SiteInventory.fromJson(new JsonObject(e.getValue())));
       }
       for (Map.Entry<String, String> e : loadMap.entrySet()) {
-        view.putState(SiteState.fromJson(new JsonObject(e.getValue())));
+        putMemberState(SiteState.fromJson(new JsonObject(e.getValue())));
       }
       return null;
     }).onSuccess(v -> {
@@ -209,6 +209,29 @@ public final class ClusterSync {
     if (catchUp) {
       vertx.runOnContext(v -> publish());
     }
+  }
+
+  /**
+   * Takes a site's state only from a current member: the event bus reaches members only. A
+   * member the cluster removed can still land writes for a moment (it has not noticed yet, or a
+   * frozen process thaws), and a backup can surface an old entry; either would put a site in
+   * rotation that every request then fails to reach.
+   */
+  private void putMemberState(SiteState state) {
+    if (isMember(state.nodeId())) {
+      view.putState(state);
+    } else {
+      log.debug("ignoring the entry of site '{}': its node {} is not a member", state.name(), state.nodeId());
+    }
+  }
+
+  private boolean isMember(String nodeId) {
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (nodeId.equals(m.getAttribute(NODE_ID_ATTRIBUTE))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
