@@ -5,19 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.multimap.MultiMap;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.sim.SimOptions;
 import io.hivemesh.support.Http;
 import io.hivemesh.support.TestMesh;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
  * What a member removal and rejoin can leave behind in the cluster, and how the mesh gets over
- * it.
+ * it: entries of a node that is no member, and the bus entries of a node that is.
  */
 class MeshRepairTest {
 
@@ -55,6 +58,38 @@ class MeshRepairTest {
         }
       }
       assertEquals(200, Http.post(a.httpPort(), "/api/generate", generate("mistral")).statusCode());
+    }
+  }
+
+  @Test
+  void aNodeWhoseBusEntriesVanishedPublishesThemAgain() {
+    try (TestMesh mesh = new TestMesh()) {
+      HiveNode a = mesh.add("a", SIM.withModels("llama3.2"));
+      HiveNode b = mesh.add("b", SIM.withModels("mistral"));
+      mesh.awaitConverged();
+      assertEquals(200, Http.post(a.httpPort(), "/api/generate", generate("mistral")).statusCode());
+
+      // A peer's cleanup of b's previous incarnation, handled after b came back: b's bus address and inboxes go.
+      HazelcastInstance hz = a.hazelcast();
+      String bNode = b.hazelcast().getCluster().getLocalMember().getAttribute("__vertx.nodeId");
+      hz.getMap("__vertx.nodeInfo").remove(bNode);
+      MultiMap<String, Object> subs = hz.getMultiMap("__vertx.subs");
+      for (int loop = 0; loop < b.config().eventLoops(); loop++) {
+        subs.remove(NodeConfig.inbox("b", loop));
+      }
+      // A node that joins now has no connection to b yet: it needs b's bus address.
+      HiveNode c = mesh.add("c", SIM.withModels("phi3"));
+      mesh.awaitConverged();
+
+      for (HiveNode via : new HiveNode[] {a, c}) {
+        @SuppressWarnings("unchecked")
+        HttpResponse<String>[] last = new HttpResponse[1];
+        awaitTrue("b's model is served via " + via.name() + " again", Duration.ofSeconds(30), () -> {
+          last[0] = Http.post(via.httpPort(), "/api/generate", generate("mistral"));
+          return last[0].statusCode() == 200;
+        });
+        assertEquals("b", last[0].headers().firstValue("X-Hive-Node").orElse(""));
+      }
     }
   }
 }
