@@ -84,8 +84,9 @@ public final class HiveNode implements NodeControl {
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
     view.onNewPeer(site -> {
-      if (!loops.isEmpty()) {
-        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(site));
+      SiteState state = view.state(site);
+      if (!loops.isEmpty() && state != null) {
+        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(site, state.loops()));
       }
     });
   }
