@@ -9,6 +9,7 @@ import io.hivemesh.backend.OllamaBackend;
 import com.hazelcast.config.Config;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import io.hivemesh.mesh.BusRegistrations;
 import io.hivemesh.mesh.ClusterConfig;
 import io.hivemesh.mesh.ClusterTunnel;
 import io.hivemesh.mesh.ClusterSync;
@@ -59,6 +60,9 @@ public final class HiveNode implements NodeControl {
   private static final long DRAIN_POLL_MS = 50;
   private final AtomicBoolean publishPending = new AtomicBoolean();
   private ClusterSync sync;
+  /** How often the node checks that peers can still find it on the bus. */
+  private static final long BUS_CHECK_MS = 5000;
+  private BusRegistrations busRegistrations;
   private SubjectQuotas quotas;
   /** Client requests this node holds: the admission bound, and what a drain waits for. */
   private final AtomicInteger activeRequests = new AtomicInteger();
@@ -83,8 +87,9 @@ public final class HiveNode implements NodeControl {
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
     view.onNewPeer(site -> {
-      if (!loops.isEmpty()) {
-        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(site));
+      SiteState state = view.state(site);
+      if (!loops.isEmpty() && state != null) {
+        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(site, state.loops()));
       }
     });
   }
@@ -193,6 +198,10 @@ public final class HiveNode implements NodeControl {
           return sync.start();
         })
         .map(v -> {
+          List<String> inboxes = java.util.stream.IntStream.range(0, config.eventLoops())
+              .mapToObj(i -> NodeConfig.inbox(config.name(), i)).toList();
+          busRegistrations = new BusRegistrations(vertx, cluster, inboxes, BUS_CHECK_MS);
+          busRegistrations.start();
           started = true;
           log.info("node '{}' serving the Ollama API on {}://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
               config.name(), config.tls().https() ? "https" : "http", config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
@@ -338,6 +347,9 @@ public final class HiveNode implements NodeControl {
     // event loops could no longer deliver its result once they are gone.
     Promise<Void> closed = Promise.promise();
     // Withdrawing is a courtesy to peers (they would notice the leave anyway): never let it hang a shutdown.
+    if (busRegistrations != null) {
+      busRegistrations.stop();
+    }
     Future<Void> withdrawn = sync.stop().timeout(3, TimeUnit.SECONDS);
     if (quotas != null) {
       quotas.stop();

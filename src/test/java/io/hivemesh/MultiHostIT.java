@@ -5,26 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.hivemesh.security.KeyFiles;
 import io.hivemesh.security.MeshPki;
-import io.hivemesh.security.SigningKey;
-import io.hivemesh.security.TokenGrant;
-import io.hivemesh.security.TokenMinter;
 import io.hivemesh.support.netns.Await;
 import io.hivemesh.support.netns.Capture;
 import io.hivemesh.support.netns.Curl;
 import io.hivemesh.support.netns.HiveProcess;
+import io.hivemesh.support.netns.MeshKeys;
 import io.hivemesh.support.netns.NetNs;
 import io.hivemesh.support.netns.TcpConnection;
 import io.hivemesh.support.netns.Traffic;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,9 +45,9 @@ class MultiHostIT {
   private static final Map<Integer, String> OWN_MODEL = Map.of(1, "llama3.2", 2, "mistral", 3, "nomic-embed-text");
   private static final String PROMPT = "what crosses the wire between hosts";
   private static final int OUTSIDE = 4;
-  private static Path pki;
-  private static Path secret;
-  private static String token;
+  private static MeshKeys keys;
+  /** The rogue's: the mesh's JWT secret, but a certificate from another CA. */
+  private static MeshKeys rogueKeys;
 
   @Test
   void threeHostsFormOneTlsMeshAndNothingCrossesTheWireInTheClear() throws Exception {
@@ -67,7 +59,7 @@ class MultiHostIT {
       List<HiveProcess> processes = new ArrayList<>();
       for (int h = 1; h <= HOSTS; h++) {
         processes.add(startSim(net, h, OWN_MODEL.get(h) + "," + SHARED));
-        processes.add(startNode(net, h, "host" + h, pki));
+        processes.add(startNode(net, h, "host" + h, keys));
       }
       for (int h = 1; h <= HOSTS; h++) {
         processes.get(2 * (h - 1)).awaitListening("127.0.0.1", OLLAMA, Duration.ofSeconds(90));
@@ -87,7 +79,7 @@ class MultiHostIT {
 
       // A node with a certificate from another CA: same JWT secret, same cluster name, right seeds.
       HiveProcess rogueSim = startSim(net, OUTSIDE, "rogue-model");
-      HiveProcess rogue = startNode(net, OUTSIDE, "rogue", pki.resolveSibling("rogue-pki"));
+      HiveProcess rogue = startNode(net, OUTSIDE, "rogue", rogueKeys);
       rogueSim.awaitListening("127.0.0.1", OLLAMA, Duration.ofSeconds(90));
       rogue.awaitListening(net.address(OUTSIDE), HTTP, Duration.ofSeconds(90));
       Await.until("the rogue node reports that the mesh refused its certificate", Duration.ofSeconds(30),
@@ -103,7 +95,7 @@ class MultiHostIT {
       String[] alone = {""};
       Await.until("the rogue lists its own site", Duration.ofSeconds(30), () -> {
         alone[0] = Curl.get(net, OUTSIDE, url(net, OUTSIDE, "/hive/nodes"), "--cacert",
-            pki.resolveSibling("rogue-pki").resolve("ca.crt").toString(), "-H", "Authorization: Bearer " + token).body();
+            rogueKeys.ca(), "-H", "Authorization: Bearer " + keys.token()).body();
         return alone[0].contains("\"rogue\"");
       }, () -> alone[0]);
       assertEquals(1, new JsonObject(alone[0]).getJsonArray("nodes").size(), "the rogue sees only itself: " + alone[0]);
@@ -113,47 +105,27 @@ class MultiHostIT {
       assertMeshTrafficCrossedTheBridge(net, connections);
       // Hazelcast's short "HZC" preamble is covered by the record framing check, not by a search.
       Traffic.assertNoPlaintextBetweenHosts(connections, PROMPT, "\"model\"", "hive.site", "__vertx",
-          "Authorization", "Bearer ", token);
+          "Authorization", "Bearer ", keys.token());
     }
   }
 
   /** The mesh CA with one certificate per host, a foreign CA for the rogue, the JWT secret, a token. */
   private static void prepareKeys(NetNs net) throws Exception {
-    Path keys = LOGS.resolve("keys").toAbsolutePath();
-    deleteRecursively(keys);
-    pki = keys.resolve("pki");
+    keys = MeshKeys.create(LOGS.resolve("keys"), net, HOSTS + 1, List.of("host1", "host2", "host3"));
+    Path roguePki = keys.pki().resolveSibling("rogue-pki");
     // Clients check the HTTPS certificate's names: give every certificate the hosts' addresses.
     List<String> addresses = java.util.stream.IntStream.rangeClosed(1, HOSTS + 1).mapToObj(net::address).toList();
-    MeshPki.create(pki, List.of("host1", "host2", "host3"), addresses, Duration.ofDays(1));
-    MeshPki.create(keys.resolve("rogue-pki"), List.of("rogue"), addresses, Duration.ofDays(1));
-    secret = keys.resolve("jwt.secret");
-    Files.writeString(secret, KeyFiles.newHmacSecret());
-    Vertx vertx = Vertx.vertx();
-    try {
-      token = new TokenMinter(vertx, SigningKey.hmac("--secret-file", secret)).mint(new TokenGrant("it",
-          "inference models:read admin", List.of(), null, null, null, null, Duration.ofHours(1)));
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
+    MeshPki.create(roguePki, List.of("rogue"), addresses, Duration.ofDays(1));
+    rogueKeys = new MeshKeys(roguePki, keys.secret(), keys.token());
   }
 
   private static String ca() {
-    return pki.resolve("ca.crt").toString();
+    return keys.ca();
   }
 
   /** curl options of an outside client: trust the mesh CA, send the token. */
   private static String[] auth() {
-    return new String[] {"--cacert", ca(), "-H", "Authorization: Bearer " + token};
+    return keys.curlAuth();
   }
 
   private static HiveProcess startSim(NetNs net, int h, String models) {
@@ -162,18 +134,16 @@ class MultiHostIT {
         "--load-ms", "0", "--tokens-per-second", "0", "--parallel", "4");
   }
 
-  /** A node whose mesh certificate is {@code name}'s from {@code pkiDir}; it also serves HTTPS with it. */
-  private static HiveProcess startNode(NetNs net, int h, String name, Path pkiDir) {
+  /** A node whose mesh certificate is {@code name}'s from {@code nodeKeys}; it also serves HTTPS with it. */
+  private static HiveProcess startNode(NetNs net, int h, String name, MeshKeys nodeKeys) {
     // One seed is enough: the others learn of each other through the tunnel's greetings.
     String seeds = h == 1 ? "" : net.address(1) + ":" + HAZELCAST;
-    String cert = pkiDir.resolve(name + ".crt").toString();
-    String key = pkiDir.resolve(name + ".key").toString();
-    return HiveProcess.start(net, h, LOGS, "node" + h, "node", "--name", name,
+    List<String> args = new ArrayList<>(List.of("--name", name,
         "--host", "0.0.0.0", "--port", String.valueOf(HTTP), "--ollama", "http://127.0.0.1:" + OLLAMA,
         "--cluster-host", net.address(h), "--cluster-port", String.valueOf(HAZELCAST),
-        "--bus-port", String.valueOf(BUS), "--join", seeds, "--parallel", "4", "--inventory-interval", "250ms",
-        "--jwt-secret-file", secret.toString(), "--tls-cert", cert, "--tls-key", key,
-        "--mesh-ca", pkiDir.resolve("ca.crt").toString(), "--mesh-cert", cert, "--mesh-key", key);
+        "--bus-port", String.valueOf(BUS), "--join", seeds, "--parallel", "4", "--inventory-interval", "250ms"));
+    args.addAll(nodeKeys.nodeFlags(name));
+    return HiveProcess.start(net, h, LOGS, "node" + h, "node", args.toArray(String[]::new));
   }
 
   /** Every node lists all three sites, healthy and with their models. */

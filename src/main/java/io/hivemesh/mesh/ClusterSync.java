@@ -1,9 +1,13 @@
 package io.hivemesh.mesh;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceImpl;
+import com.hazelcast.instance.impl.HazelcastInstanceProxy;
+import com.hazelcast.internal.cluster.impl.ClusterHeartbeatManager;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryEvictedListener;
@@ -15,6 +19,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -44,12 +49,32 @@ public final class ClusterSync {
   private final Consumer<String> siteLost;
   private final IMap<String, String> loadMap;
   private final IMap<String, String> inventoryMap;
+  /** When the cluster last heard from each member; null if Hazelcast's internals are out of reach. */
+  private final ClusterHeartbeatManager heartbeats;
   private UUID loadListener;
   private UUID inventoryListener;
   private UUID membershipListener;
   private long timer = -1;
   private String lastInventory;
   private long lastInventoryAt;
+  /**
+   * At most one write per map in flight: while a partition owner is unreachable, a write waits up
+   * to Hazelcast's call timeout, and one per tick would pile up (and, retried once the member is
+   * gone, flood the log with duplicate responses). A skipped write is caught up when the one in
+   * flight ends.
+   */
+  private final WriteSlot loadSlot = new WriteSlot();
+  private final WriteSlot inventorySlot = new WriteSlot();
+
+  /** Past this, a write still in flight is given up on: a lost completion must not silence the site for good. */
+  private static final long WRITE_GIVEN_UP_NS = TimeUnit.SECONDS.toNanos(30);
+
+  /** One map's write in flight, and whether a publish wanted to write meanwhile. Guarded by the ClusterSync. */
+  private static final class WriteSlot {
+    boolean busy;
+    long since;
+    boolean skipped;
+  }
 
   public ClusterSync(Vertx vertx, HazelcastInstance hazelcast, MeshView view, String site, long publishMs, long ttlMs,
                      Supplier<SiteState> ownState, Supplier<SiteInventory> ownInventory, Consumer<String> siteLost) {
@@ -64,13 +89,14 @@ public final class ClusterSync {
     this.siteLost = siteLost;
     this.loadMap = hazelcast.getMap(MeshView.LOAD_MAP);
     this.inventoryMap = hazelcast.getMap(MeshView.INVENTORY_MAP);
+    this.heartbeats = heartbeatsOf(hazelcast);
   }
 
   public Future<Void> start() {
     // Listeners first, then the current content: an entry written in between is seen at least once.
     return vertx.executeBlocking(() -> {
-      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, view::putState, view::removeState,
-          site -> view.expireStale(ttlMs)), true);
+      loadListener = loadMap.addEntryListener(new Listener<>(SiteState::fromJson, this::putMemberState,
+          view::removeState, site -> view.expireStale(ttlMs, this::memberSilent)), true);
       inventoryListener = inventoryMap.addEntryListener(new Listener<>(SiteInventory::fromJson, view::putInventory,
           view::removeInventory, site -> { }), true);
       membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
@@ -94,7 +120,7 @@ public final class ClusterSync {
         view.putInventory(SiteInventory.fromJson(new JsonObject(e.getValue())));
       }
       for (Map.Entry<String, String> e : loadMap.entrySet()) {
-        view.putState(SiteState.fromJson(new JsonObject(e.getValue())));
+        putMemberState(SiteState.fromJson(new JsonObject(e.getValue())));
       }
       return null;
     }).onSuccess(v -> {
@@ -134,21 +160,110 @@ public final class ClusterSync {
     long now = System.currentTimeMillis();
     // The inventory entry lives four TTLs and is refreshed every TTL, or at once when it changes.
     if (!invJson.equals(lastInventory) || now - lastInventoryAt >= ttlMs) {
-      lastInventory = invJson;
-      lastInventoryAt = now;
       view.putInventory(inv);
-      inventoryMap.setAsync(site, invJson, 4 * ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
+      if (claim(inventorySlot)) {
+        lastInventory = invJson;
+        lastInventoryAt = now;
+        write(inventorySlot, () -> inventoryMap.setAsync(site, invJson, 4 * ttlMs, TimeUnit.MILLISECONDS));
+      }
     }
     SiteState state = ownState.get();
     view.putState(state);
-    view.expireStale(ttlMs);
-    loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS).whenComplete(this::logFailure);
+    view.expireStale(ttlMs, this::memberSilent);
+    if (claim(loadSlot)) {
+      String stateJson = state.toJson().encode();
+      write(loadSlot, () -> loadMap.setAsync(site, stateJson, ttlMs, TimeUnit.MILLISECONDS));
+    }
   }
 
-  private void logFailure(Void ignored, Throwable err) {
+  private boolean claim(WriteSlot slot) {
+    long now = System.nanoTime();
+    if (slot.busy && now - slot.since < WRITE_GIVEN_UP_NS) {
+      slot.skipped = true;
+      return false;
+    }
+    slot.busy = true;
+    slot.since = now;
+    return true;
+  }
+
+  private void write(WriteSlot slot, Supplier<CompletionStage<Void>> setAsync) {
+    try {
+      setAsync.get().whenComplete((v, err) -> written(slot, err));
+    } catch (RuntimeException e) {
+      written(slot, e);
+    }
+  }
+
+  /** A write ended (on a Hazelcast thread): free its slot, and publish now if a write was skipped meanwhile. */
+  private void written(WriteSlot slot, Throwable err) {
     if (err != null && hazelcast.getLifecycleService().isRunning()) {
       log.warn("site '{}': publishing to the cluster failed: {}", site, err.getMessage());
     }
+    boolean catchUp;
+    synchronized (this) {
+      slot.busy = false;
+      catchUp = slot.skipped;
+      slot.skipped = false;
+    }
+    if (catchUp) {
+      vertx.runOnContext(v -> publish());
+    }
+  }
+
+  /**
+   * Takes a site's state only from a current member: the event bus reaches members only. A
+   * member the cluster removed can still land writes for a moment (it has not noticed yet, or a
+   * frozen process thaws), and a backup can surface an old entry; either would put a site in
+   * rotation that every request then fails to reach.
+   */
+  private void putMemberState(SiteState state) {
+    if (isMember(state.nodeId())) {
+      view.putState(state);
+    } else {
+      log.debug("ignoring the entry of site '{}': its node {} is not a member", state.name(), state.nodeId());
+    }
+  }
+
+  private boolean isMember(String nodeId) {
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (nodeId.equals(m.getAttribute(NODE_ID_ATTRIBUTE))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the cluster has heard no heartbeat for a TTL from the member running {@code nodeId}, or
+   * has no such member. Hazelcast keeps heartbeat times behind its internal API only; without
+   * it, every member counts as silent and a stale entry alone drops a site.
+   */
+  private boolean memberSilent(String nodeId) {
+    if (heartbeats == null) {
+      return true;
+    }
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (!m.localMember() && nodeId.equals(m.getAttribute(NODE_ID_ATTRIBUTE))) {
+        return hazelcast.getCluster().getClusterTime() - heartbeats.getLastHeartbeatTime(m) > ttlMs;
+      }
+    }
+    return true;
+  }
+
+  private static ClusterHeartbeatManager heartbeatsOf(HazelcastInstance hazelcast) {
+    try {
+      if (hazelcast instanceof HazelcastInstanceProxy proxy) {
+        return proxy.getOriginal().node.getClusterService().getClusterHeartbeatManager();
+      }
+      if (hazelcast instanceof HazelcastInstanceImpl impl) {
+        return impl.node.getClusterService().getClusterHeartbeatManager();
+      }
+    } catch (RuntimeException | LinkageError e) {
+      log.warn("member heartbeats are out of reach ({}): a site whose entry stalls is dropped after entry-ttl even"
+          + " when its member is fine", e.toString());
+    }
+    return null;
   }
 
   /** Stops publishing and withdraws this site from the mesh. Blocking calls run off the event loop. */

@@ -103,17 +103,22 @@ public final class Inbox {
     return stream.open(req, modelKey, config.connectTimeout().toMillis());
   }
 
-  /** A peer left the mesh: its streams end now rather than at a timeout. */
   /**
    * Connects the bus to a new peer now rather than on its first request, whose open would
-   * otherwise also pay for the connection and its TLS handshake.
+   * otherwise also pay for the connection and its TLS handshake; and looks up every one of its
+   * inboxes, whose registrations the bus then keeps. A lookup is a cluster read: left to a
+   * request, it waits whenever a member holding that part of the registry is unreachable (for
+   * seconds, while a cut-off member is being detected).
    */
-  public void warmUp(String site) {
+  public void warmUp(String site, int siteLoops) {
     DeliveryOptions ping = BusProtocol.frame(BusProtocol.PING, 0, address).setSendTimeout(WARM_UP_TIMEOUT_MS);
-    vertx.eventBus().request(NodeConfig.inbox(site, 0), Buffer.buffer(), ping)
-        .onFailure(err -> log.debug("bus warm-up to '{}' failed: {}", site, err.getMessage()));
+    for (int loop = 0; loop < siteLoops; loop++) {
+      vertx.eventBus().request(NodeConfig.inbox(site, loop), Buffer.buffer(), ping)
+          .onFailure(err -> log.debug("bus warm-up to '{}' failed: {}", site, err.getMessage()));
+    }
   }
 
+  /** A peer left the mesh: its streams end now rather than at a timeout. */
   public void siteLost(String site) {
     for (RemoteStream s : new ArrayList<>(outgoing.values())) {
       if (s.site().equals(site)) {

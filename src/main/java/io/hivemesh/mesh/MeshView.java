@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * This node's picture of the mesh: every live site's load and inventory, as last published in the
@@ -31,12 +32,20 @@ public final class MeshView {
 
   public static final String LOAD_MAP = "hive.load";
   public static final String INVENTORY_MAP = "hive.inventory";
+  /** How many TTLs a site whose member the cluster still hears from may go without a refresh. */
+  static final int STALLED_REFRESH_TTLS = 4;
 
   private final String self;
   private final LocalLoad localLoad;
   private final LongSupplier clock;
   /** When each site's state last arrived, by this node's clock: freshness never trusts another clock. */
   private final Map<String, Long> lastSeen = new HashMap<>();
+  /**
+   * The cluster node that last published each site, kept after the site's entry expired: a
+   * member that goes silent expires from the view before the cluster removes it, and its removal
+   * must still reach the streams open to its sites.
+   */
+  private final Map<String, String> nodeOfSite = new HashMap<>();
 
   private volatile Map<String, SiteState> states = Map.of();
   private volatile Map<String, SiteInventory> inventories = Map.of();
@@ -82,6 +91,7 @@ public final class MeshView {
     next.put(s.name(), s);
     states = Map.copyOf(next);
     lastSeen.put(s.name(), clock.getAsLong());
+    nodeOfSite.put(s.name(), s.nodeId());
     adjustments.remove(s.name());
     if (!s.name().equals(self) && (old == null || old.healthy() != s.healthy() || old.draining() != s.draining())) {
       log.info("site '{}' is {}", s.name(), s.healthy() && !s.draining() ? "in rotation"
@@ -126,16 +136,24 @@ public final class MeshView {
   }
 
   /**
-   * Drops the sites whose state has not been refreshed for {@code ttlMillis}: a node cut off by a
-   * partition, or stuck. Run on every refresh tick and on the cluster's expiry events; the
-   * cluster's own expiry alone is not trusted, since Hazelcast also reports expiries of entries
-   * that were refreshed in time (seen while partitions migrate).
+   * Drops the sites whose state has not been refreshed for {@code ttlMillis} while the cluster
+   * heard nothing from their member either ({@code memberSilent}, by node id): a node cut off by a
+   * partition, or stuck. A site whose member is still heard from goes only after
+   * {@value #STALLED_REFRESH_TTLS} TTLs: its refreshes may just be held up, for the entry's
+   * partition can belong to a member that became unreachable, and writes to it wait until the
+   * cluster removes that member (about 8 s with the shipped cluster.xml). Run on every refresh
+   * tick and on the cluster's expiry events; the cluster's own expiry alone is not trusted, since
+   * Hazelcast also reports expiries of entries that were refreshed in time (seen while partitions
+   * migrate).
    */
-  public synchronized void expireStale(long ttlMillis) {
+  public synchronized void expireStale(long ttlMillis, Predicate<String> memberSilent) {
     long now = clock.getAsLong();
+    long ttlNanos = ttlMillis * 1_000_000L;
     List<String> stale = new ArrayList<>();
     lastSeen.forEach((site, at) -> {
-      if (!site.equals(self) && now - at > ttlMillis * 1_000_000L) {
+      long age = now - at;
+      if (!site.equals(self) && age > ttlNanos
+          && (age > STALLED_REFRESH_TTLS * ttlNanos || memberSilent.test(nodeOfSite.getOrDefault(site, "")))) {
         stale.add(site);
       }
     });
@@ -145,15 +163,19 @@ public final class MeshView {
     }
   }
 
-  /** Drops every site run by a cluster member that left; returns their names. */
+  /**
+   * Drops every site run by a cluster member that left, whether or not its entry had already
+   * expired from the view; returns their names.
+   */
   public synchronized List<String> removeNode(String nodeId) {
     List<String> gone = new ArrayList<>();
-    for (SiteState s : states.values()) {
-      if (s.nodeId().equals(nodeId) && !s.name().equals(self)) {
-        gone.add(s.name());
+    nodeOfSite.forEach((site, node) -> {
+      if (node.equals(nodeId) && !site.equals(self)) {
+        gone.add(site);
       }
-    }
+    });
     for (String site : gone) {
+      nodeOfSite.remove(site);
       removeState(site);
       removeInventory(site);
     }

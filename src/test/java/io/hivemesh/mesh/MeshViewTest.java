@@ -144,6 +144,17 @@ class MeshViewTest {
   }
 
   @Test
+  void aMemberLeavingAfterItsEntryExpiredStillNamesItsSites() {
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("a", true, 0, Map.of(), Set.of()));
+    // Silent first (a partition, a frozen process): the entry expires before the cluster removes the member.
+    view.removeState("a");
+    view.removeInventory("a");
+    assertEquals(List.of("a"), view.removeNode("node-a"), "streams to 'a' must still be ended");
+    assertEquals(List.of(), view.removeNode("node-a"), "and only once");
+  }
+
+  @Test
   void catalogIsTheUnionOneEntryPerModel() {
     view.putInventory(inventory("a", "0.12.0", List.of("llama3.2:latest", "phi3:latest"), List.of("llama3.2:latest")));
     view.putInventory(inventory("b", "0.11.4", List.of("llama3.2:latest", "mistral:latest"), List.of("llama3.2:latest")));
@@ -174,15 +185,32 @@ class MeshViewTest {
     timed.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
     timed.putState(state("a", true, 0, Map.of(), Set.of()));
     now[0] = 900_000_000L;
-    timed.expireStale(1000);
+    timed.expireStale(1000, node -> true);
     assertEquals(1, timed.candidates(k("m")).sites().size());
     timed.putState(state("a", true, 0, Map.of(), Set.of()));
     now[0] = 1_800_000_000L;
-    timed.expireStale(1000);
+    timed.expireStale(1000, node -> true);
     assertEquals(1, timed.candidates(k("m")).sites().size(), "refreshed at 0.9 s, fresh until 1.9 s");
     now[0] = 2_000_000_000L;
-    timed.expireStale(1000);
+    timed.expireStale(1000, node -> true);
     assertTrue(timed.candidates(k("m")).sites().isEmpty());
     assertNull(timed.state("a"));
+  }
+
+  @Test
+  void aSiteWhoseMemberIsStillHeardFromGetsLongerForItsRefreshes() {
+    long[] now = {0};
+    MeshView timed = new MeshView("self", localLoad, () -> now[0]);
+    timed.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    timed.putState(state("a", true, 0, Map.of(), Set.of()));
+    timed.putInventory(inventory("b", "0.12.0", List.of("m:latest"), List.of()));
+    timed.putState(state("b", true, 0, Map.of(), Set.of()));
+    // Neither refreshed for 2 TTLs: a's member still heartbeats (its writes are held up), b's went silent.
+    now[0] = 2_000_000_000L;
+    timed.expireStale(1000, node -> !node.equals("node-a"));
+    assertEquals(List.of("a"), timed.candidates(k("m")).sites().stream().map(Candidate::site).toList());
+    now[0] = 1_000_000_000L * MeshView.STALLED_REFRESH_TTLS + 1;
+    timed.expireStale(1000, node -> !node.equals("node-a"));
+    assertTrue(timed.candidates(k("m")).sites().isEmpty(), "a heartbeat alone does not keep a site for good");
   }
 }
