@@ -76,7 +76,13 @@ public final class HiveNode implements NodeControl {
     this.load = new LocalLoad(config.maxInflight(), this::loadChanged);
     this.view = new MeshView(config.name(), load);
     this.backend = new OllamaBackend(vertx, config, load);
-    this.poller = new InventoryPoller(vertx, config, p -> publishNow());
+    this.poller = new InventoryPoller(vertx, config, p -> {
+      if (!p.healthy()) {
+        // Requests waiting at an Ollama that stopped answering go to another site now, not at the first-byte timeout.
+        backend.abandonWaiting();
+      }
+      publishNow();
+    });
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
     view.onNewPeer(site -> {

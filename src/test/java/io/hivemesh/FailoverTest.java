@@ -12,11 +12,17 @@ import io.hivemesh.support.FaultyOllama;
 import io.hivemesh.support.Http;
 import io.hivemesh.support.TestMesh;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Sites going away under the mesh: their requests go elsewhere before any byte reaches a client. */
@@ -175,6 +181,47 @@ class FailoverTest {
       assertEquals(200, r.statusCode(), r.body());
       assertEquals("good", r.headers().firstValue("x-hive-node").orElse(""));
       assertTrue(elapsedMs >= 900, "waited for the first-byte timeout, " + elapsedMs + " ms");
+    }
+  }
+
+  @Test
+  void anOllamaThatHangsEntirelyIsTakenOutByItsProbeAndItsWaitingRequestsGoElsewhere() throws Exception {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withParallel(4)
+          .withModels(List.of("llama3.2"));
+      OllamaSim hidden = await(OllamaSim.start(mesh.simVertx, base.withName("hung").withPort(0)));
+      FaultyOllama hung = await(FaultyOllama.start(mesh.simVertx, hidden.url()));
+      mesh.addNode("hung", hung.url());
+      mesh.add("good", base);
+      // Round robin alternates the two sites: half the requests are sent to the hung one.
+      HiveNode front = mesh.add("front", base.withModels(List.of("phi3")), "--strategy", "round-robin");
+      mesh.awaitConverged();
+      // First its answers stop, with requests waiting there (the first-byte timeout stays 10 minutes)...
+      hung.fault(FaultyOllama.Fault.HANG_BEFORE_HEAD);
+      List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+      HttpClient client = HttpClient.newHttpClient();
+      for (int i = 0; i < 6; i++) {
+        answers.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.httpPort()
+            + "/api/generate")).timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(GENERATE))
+            .build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      awaitTrue("requests wait at the hung Ollama", Duration.ofSeconds(10), () -> hung.inferenceRequests() >= 2);
+      // ...then it answers nothing at all, health probes included.
+      hung.fault(FaultyOllama.Fault.HANG);
+      for (CompletableFuture<HttpResponse<String>> answer : answers) {
+        HttpResponse<String> r = answer.get(40, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("good", r.headers().firstValue("x-hive-node").orElse(""));
+      }
+      assertFalse(front.view().state("hung").healthy(), "its probe took the hung site out of rotation");
+      for (int i = 0; i < 10; i++) {
+        assertEquals("good", Http.post(front.httpPort(), "/api/generate", GENERATE).headers()
+            .firstValue("x-hive-node").orElse(""), "no request waits at a site out of rotation");
+      }
+
+      hung.fault(FaultyOllama.Fault.NONE);
+      awaitTrue("the hung site is back in rotation once it answers", Duration.ofSeconds(10),
+          () -> front.view().state("hung").healthy());
     }
   }
 

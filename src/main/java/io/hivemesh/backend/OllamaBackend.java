@@ -6,7 +6,9 @@ import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -16,7 +18,9 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.URI;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -36,6 +40,7 @@ public final class OllamaBackend {
   private final String basePath;
   private volatile Runnable onInventoryChange = () -> { };
   private volatile Runnable onUnreachable = () -> { };
+  private final Set<Waiting> awaitingHead = ConcurrentHashMap.newKeySet();
 
   public OllamaBackend(Vertx vertx, NodeConfig config, LocalLoad load) {
     this.config = config;
@@ -83,6 +88,55 @@ public final class OllamaBackend {
 
   /** As {@link #relay}, for a request that already holds its place ({@link #tryAcquire}). */
   public Future<RelayResponse> relayAcquired(RelayRequest req, String modelKey, Cancellation cancel) {
+    Waiting waiting = new Waiting(Vertx.currentContext());
+    awaitingHead.add(waiting);
+    Cancellation attempt = new Cancellation();
+    cancel.onCancel(attempt::cancel);
+    waiting.abandon = attempt::cancel;
+    send(req, modelKey, attempt).onComplete(ar -> {
+      awaitingHead.remove(waiting);
+      boolean settled = ar.succeeded() ? waiting.outcome.tryComplete(ar.result()) : waiting.outcome.tryFail(ar.cause());
+      if (!settled && ar.succeeded()) {
+        // Abandoned while its head was on the way: nobody will read it.
+        ar.result().cancel();
+      }
+    });
+    return waiting.outcome.future();
+  }
+
+  /**
+   * The health probe found this site's Ollama not answering: requests still waiting for the first
+   * byte of their answer would wait for the first-byte timeout (minutes, to cover a cold load).
+   * They fail now with a retryable error, so that they are tried on another site while nothing
+   * has reached their clients. Answers already under way are left to their idle limit.
+   */
+  public void abandonWaiting() {
+    for (Waiting w : List.copyOf(awaitingHead)) {
+      Runnable fail = () -> {
+        if (w.outcome.tryFail(new RelayException(502, "site '" + config.name() + "': Ollama stopped answering", true))) {
+          w.abandon.run();
+        }
+      };
+      if (w.context == null) {
+        fail.run();
+      } else {
+        w.context.runOnContext(v -> fail.run());
+      }
+    }
+  }
+
+  /** A request sent to Ollama whose head has not arrived; completed on the context that sent it. */
+  private static final class Waiting {
+    final Context context;
+    final Promise<RelayResponse> outcome = Promise.promise();
+    Runnable abandon;
+
+    Waiting(Context context) {
+      this.context = context;
+    }
+  }
+
+  private Future<RelayResponse> send(RelayRequest req, String modelKey, Cancellation cancel) {
     Release release = new Release(load, modelKey, INVENTORY_CHANGING.contains(pathOf(req.uri())) ? onInventoryChange : null);
     RequestOptions options = new RequestOptions()
         .setMethod(req.method())
