@@ -275,6 +275,11 @@ public final class HiveNode implements NodeControl {
   }
 
   @Override
+  public boolean started() {
+    return started;
+  }
+
+  @Override
   public boolean draining() {
     return draining.get();
   }

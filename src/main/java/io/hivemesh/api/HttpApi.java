@@ -157,6 +157,13 @@ public final class HttpApi {
 
   /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
   private void admit(RoutingContext ctx) {
+    if (!node.started()) {
+      // Before the node knows the mesh it would answer "model not found": refuse, so the client tries another node.
+      ctx.response().putHeader("Connection", "close");
+      OllamaErrors.send(ctx.response(), 503, "node '" + config.name() + "' is starting; send requests to another node",
+          isOpenAi(ctx.request()));
+      return;
+    }
     if (node.draining()) {
       // Closing the connection sends the client's next request, and its load balancer, elsewhere.
       ctx.response().putHeader("Connection", "close");

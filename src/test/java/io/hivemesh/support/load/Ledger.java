@@ -2,8 +2,14 @@ package io.hivemesh.support.load;
 
 import io.hivemesh.sim.ServedLog;
 import io.hivemesh.sim.SimStats;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +26,7 @@ import java.util.stream.Collectors;
 public final class Ledger {
 
   private final Map<String, RequestRecord> byId = new ConcurrentHashMap<>();
-  private final List<String> duplicateIds = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<String> duplicateIds = Collections.synchronizedList(new ArrayList<>());
 
   RequestRecord sent(String id, LoadDriver.Kind kind, String model, String prompt, long now) {
     RequestRecord r = new RequestRecord(id, kind, model, prompt, now);
@@ -145,14 +151,14 @@ public final class Ledger {
   }
 
   /** Every record, one line each in the order sent, for reading after a run. */
-  public void writeTo(java.nio.file.Path file) {
+  public void writeTo(Path file) {
     try {
-      java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
-      java.nio.file.Files.write(file, byId.values().stream()
-          .sorted(java.util.Comparator.comparingLong((RequestRecord r) -> r.sentAt))
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Files.write(file, byId.values().stream()
+          .sorted(Comparator.comparingLong((RequestRecord r) -> r.sentAt))
           .map(r -> String.format("%+8d ms %s", (r.sentAt - firstSent()) / 1_000_000, r)).toList());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * its prompt, and every one ends in the {@link Ledger} with exactly one outcome.
  *
  * <p>Like a load balancer, the driver retries a request on the next entry node when it was
- * refused before being accepted (connection refused, or 503 from a draining node); each such
+ * refused before being accepted (connection refused, or 503 from a node draining or starting); each such
  * retry is recorded on the request. Nothing else is retried.
  */
 public final class LoadDriver implements AutoCloseable {
@@ -192,9 +192,13 @@ public final class LoadDriver implements AutoCloseable {
     if (reply.end() == RawHttp.End.REFUSED) {
       return "connection refused";
     }
-    if (reply.end() == RawHttp.End.COMPLETE && reply.status() == 503 && reply.lines().size() == 1
-        && reply.lines().get(0).contains("draining")) {
-      return "503 draining";
+    if (reply.end() == RawHttp.End.COMPLETE && reply.status() == 503 && reply.lines().size() == 1) {
+      // A node that is leaving or not yet in the mesh refuses before accepting; a full one (busy) does not count.
+      for (String state : new String[] {"draining", "starting"}) {
+        if (reply.lines().get(0).contains("is " + state + ";")) {
+          return "503 " + state;
+        }
+      }
     }
     return null;
   }

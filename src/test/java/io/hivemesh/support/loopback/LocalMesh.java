@@ -3,7 +3,6 @@ package io.hivemesh.support.loopback;
 import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
 import io.hivemesh.sim.SimStats;
-import io.hivemesh.support.netns.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -148,15 +147,6 @@ public final class LocalMesh implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
-  }
-
-  /** Waits until {@code node}'s process has gone, however it was told to stop. */
-  public static void awaitGone(LocalNode node, Duration timeout) {
-    Await.until(node.name() + " exits", timeout, () -> !node.isAlive(), node::logTail);
-  }
-
-  public Path logDir() {
-    return logDir;
   }
 
   /** Kills every node still running, then the sims. */

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.function.BooleanSupplier;
 
 /**
  * One Hive node as its own JVM on 127.0.0.1, with ports of its own that it keeps across restarts
@@ -81,10 +81,6 @@ public final class LocalNode {
     return jvm != null && jvm.isAlive();
   }
 
-  public synchronized long pid() {
-    return jvm.pid();
-  }
-
   /** SIGKILL; returns once the process is gone. */
   public void kill() {
     current().kill();
@@ -99,16 +95,12 @@ public final class LocalNode {
     current().awaitExit(timeout);
   }
 
-  void awaitReady(String what, Duration timeout, java.util.function.BooleanSupplier ready) {
+  void awaitReady(String what, Duration timeout, BooleanSupplier ready) {
     current().awaitReady(what, timeout, ready);
   }
 
   public String logTail() {
     return jvm == null ? "(never started)" : jvm.logTail();
-  }
-
-  Supplier<String> logTailSupplier() {
-    return this::logTail;
   }
 
   private synchronized HiveJvm current() {

@@ -72,16 +72,8 @@ public final class HiveJvm {
     return name;
   }
 
-  public Path log() {
-    return log;
-  }
-
   public boolean isAlive() {
     return process.isAlive();
-  }
-
-  public long pid() {
-    return process.pid();
   }
 
   /** Waits until {@code ready} holds; fails at once, with the log's tail, if the process exits first. */
