@@ -80,7 +80,8 @@ public final class HiveNode implements NodeControl {
     this.poller = new InventoryPoller(vertx, config, p -> {
       if (!p.healthy()) {
         // Requests waiting at an Ollama that stopped answering go to another site now, not at the first-byte timeout.
-        backend.abandonWaiting();
+        backend.abandonWaiting(model -> view.candidates(model).sites().stream()
+            .anyMatch(c -> !c.site().equals(config.name())));
       }
       publishNow();
     });

@@ -21,6 +21,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -88,7 +89,7 @@ public final class OllamaBackend {
 
   /** As {@link #relay}, for a request that already holds its place ({@link #tryAcquire}). */
   public Future<RelayResponse> relayAcquired(RelayRequest req, String modelKey, Cancellation cancel) {
-    Waiting waiting = new Waiting(Vertx.currentContext());
+    Waiting waiting = new Waiting(Vertx.currentContext(), modelKey);
     awaitingHead.add(waiting);
     Cancellation attempt = new Cancellation();
     cancel.onCancel(attempt::cancel);
@@ -107,11 +108,16 @@ public final class OllamaBackend {
   /**
    * The health probe found this site's Ollama not answering: requests still waiting for the first
    * byte of their answer would wait for the first-byte timeout (minutes, to cover a cold load).
-   * They fail now with a retryable error, so that they are tried on another site while nothing
-   * has reached their clients. Answers already under way are left to their idle limit.
+   * Those for a model {@code elsewhere} says another site can serve fail now with a retryable
+   * error, so that they are tried there while nothing has reached their clients; the others keep
+   * waiting, since a probe that timed out on a busy machine may be wrong and they have nowhere
+   * else to go. Answers already under way are left to their idle limit.
    */
-  public void abandonWaiting() {
+  public void abandonWaiting(Predicate<String> elsewhere) {
     for (Waiting w : List.copyOf(awaitingHead)) {
+      if (!elsewhere.test(w.modelKey)) {
+        continue;
+      }
       Runnable fail = () -> {
         if (w.outcome.tryFail(new RelayException(502, "site '" + config.name() + "': Ollama stopped answering", true))) {
           w.abandon.run();
@@ -128,11 +134,13 @@ public final class OllamaBackend {
   /** A request sent to Ollama whose head has not arrived; completed on the context that sent it. */
   private static final class Waiting {
     final Context context;
+    final String modelKey;
     final Promise<RelayResponse> outcome = Promise.promise();
     Runnable abandon;
 
-    Waiting(Context context) {
+    Waiting(Context context, String modelKey) {
       this.context = context;
+      this.modelKey = modelKey;
     }
   }
 

@@ -75,6 +75,12 @@ public final class Ledger {
     return byId.values().stream().mapToLong(r -> r.retries().size()).sum();
   }
 
+  /** Client retries by reason. */
+  public Map<String, Long> clientRetriesByReason() {
+    return byId.values().stream().flatMap(r -> r.retries().stream())
+        .collect(Collectors.groupingBy(RequestRecord.ClientRetry::reason, java.util.TreeMap::new, Collectors.counting()));
+  }
+
   public long count(RequestRecord.Outcome outcome) {
     return byId.values().stream().filter(r -> r.outcome() == outcome).count();
   }
@@ -177,7 +183,7 @@ public final class Ledger {
     long[] ttfb = byId.values().stream().filter(r -> r.outcome() == RequestRecord.Outcome.ANSWERED)
         .mapToLong(RequestRecord::timeToFirstByte).sorted().toArray();
     return "sent " + sent() + ", answered " + answered() + ", errored " + errored() + " " + counts
-        + ", pending " + pending().size() + ", client retries " + clientRetries()
+        + ", pending " + pending().size() + ", client retries " + clientRetries() + " " + clientRetriesByReason()
         + (ttfb.length == 0 ? "" : ", ttfb p50 " + ttfb[ttfb.length / 2] / 1_000_000 + " ms p99 "
         + ttfb[(int) Math.min(ttfb.length - 1, Math.ceil(ttfb.length * 0.99) - 1)] / 1_000_000 + " ms max "
         + ttfb[ttfb.length - 1] / 1_000_000 + " ms");

@@ -16,8 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * its prompt, and every one ends in the {@link Ledger} with exactly one outcome.
  *
  * <p>Like a load balancer, the driver retries a request on the next entry node when it was
- * refused before being accepted (connection refused, or 503 from a node draining or starting); each such
- * retry is recorded on the request. Nothing else is retried.
+ * refused before being accepted (connection refused, 503 from a node draining or starting, or a
+ * connection closed before any byte of an answer); each such retry is recorded on the request.
+ * Nothing else is retried; {@link Ledger#assertNothingServedTwice} catches a retry of a request
+ * that was in fact served.
  */
 public final class LoadDriver implements AutoCloseable {
 
@@ -191,6 +193,11 @@ public final class LoadDriver implements AutoCloseable {
   private static String refusal(RawHttp.Reply reply) {
     if (reply.end() == RawHttp.End.REFUSED) {
       return "connection refused";
+    }
+    if (reply.end() == RawHttp.End.BROKEN && reply.status() == 0 && reply.lines().isEmpty()) {
+      // A node closing its port closes connections it accepted but never read (HAProxy's
+      // "empty-response" retry). Were the request served anyway, the sims' logs would show it twice.
+      return "closed before any response byte";
     }
     if (reply.end() == RawHttp.End.COMPLETE && reply.status() == 503 && reply.lines().size() == 1) {
       // A node that is leaving or not yet in the mesh refuses before accepting; a full one (busy) does not count.
