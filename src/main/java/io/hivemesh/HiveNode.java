@@ -77,14 +77,7 @@ public final class HiveNode implements NodeControl {
     this.load = new LocalLoad(config.maxInflight(), this::loadChanged);
     this.view = new MeshView(config.name(), load);
     this.backend = new OllamaBackend(vertx, config, load);
-    this.poller = new InventoryPoller(vertx, config, p -> {
-      if (!p.healthy()) {
-        // Requests waiting at an Ollama that stopped answering go to another site now, not at the first-byte timeout.
-        backend.abandonWaiting(model -> view.candidates(model).sites().stream()
-            .anyMatch(c -> !c.site().equals(config.name())));
-      }
-      publishNow();
-    });
+    this.poller = new InventoryPoller(vertx, config, p -> publishNow());
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
     view.onNewPeer(site -> {

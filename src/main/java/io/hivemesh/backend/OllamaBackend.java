@@ -6,9 +6,7 @@ import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -18,10 +16,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.URI;
-import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -41,7 +36,6 @@ public final class OllamaBackend {
   private final String basePath;
   private volatile Runnable onInventoryChange = () -> { };
   private volatile Runnable onUnreachable = () -> { };
-  private final Set<Waiting> awaitingHead = ConcurrentHashMap.newKeySet();
 
   public OllamaBackend(Vertx vertx, NodeConfig config, LocalLoad load) {
     this.config = config;
@@ -89,62 +83,6 @@ public final class OllamaBackend {
 
   /** As {@link #relay}, for a request that already holds its place ({@link #tryAcquire}). */
   public Future<RelayResponse> relayAcquired(RelayRequest req, String modelKey, Cancellation cancel) {
-    Waiting waiting = new Waiting(Vertx.currentContext(), modelKey);
-    awaitingHead.add(waiting);
-    Cancellation attempt = new Cancellation();
-    cancel.onCancel(attempt::cancel);
-    waiting.abandon = attempt::cancel;
-    send(req, modelKey, attempt).onComplete(ar -> {
-      awaitingHead.remove(waiting);
-      boolean settled = ar.succeeded() ? waiting.outcome.tryComplete(ar.result()) : waiting.outcome.tryFail(ar.cause());
-      if (!settled && ar.succeeded()) {
-        // Abandoned while its head was on the way: nobody will read it.
-        ar.result().cancel();
-      }
-    });
-    return waiting.outcome.future();
-  }
-
-  /**
-   * The health probe found this site's Ollama not answering: requests still waiting for the first
-   * byte of their answer would wait for the first-byte timeout (minutes, to cover a cold load).
-   * Those for a model {@code elsewhere} says another site can serve fail now with a retryable
-   * error, so that they are tried there while nothing has reached their clients; the others keep
-   * waiting, since a probe that timed out on a busy machine may be wrong and they have nowhere
-   * else to go. Answers already under way are left to their idle limit.
-   */
-  public void abandonWaiting(Predicate<String> elsewhere) {
-    for (Waiting w : List.copyOf(awaitingHead)) {
-      if (!elsewhere.test(w.modelKey)) {
-        continue;
-      }
-      Runnable fail = () -> {
-        if (w.outcome.tryFail(new RelayException(502, "site '" + config.name() + "': Ollama stopped answering", true))) {
-          w.abandon.run();
-        }
-      };
-      if (w.context == null) {
-        fail.run();
-      } else {
-        w.context.runOnContext(v -> fail.run());
-      }
-    }
-  }
-
-  /** A request sent to Ollama whose head has not arrived; completed on the context that sent it. */
-  private static final class Waiting {
-    final Context context;
-    final String modelKey;
-    final Promise<RelayResponse> outcome = Promise.promise();
-    Runnable abandon;
-
-    Waiting(Context context, String modelKey) {
-      this.context = context;
-      this.modelKey = modelKey;
-    }
-  }
-
-  private Future<RelayResponse> send(RelayRequest req, String modelKey, Cancellation cancel) {
     Release release = new Release(load, modelKey, INVENTORY_CHANGING.contains(pathOf(req.uri())) ? onInventoryChange : null);
     RequestOptions options = new RequestOptions()
         .setMethod(req.method())

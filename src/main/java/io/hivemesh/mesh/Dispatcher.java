@@ -9,7 +9,6 @@ import io.hivemesh.relay.RelayResponse;
 import io.hivemesh.routing.Candidate;
 import io.hivemesh.routing.RoutingStrategy;
 import io.vertx.core.Future;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,8 +68,7 @@ public final class Dispatcher {
         order = allowed;
       }
     }
-    return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()),
-        pinnedSite == null ? new ArrayList<>() : null);
+    return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()));
   }
 
   /** Relays a request to the named site, whatever models it holds (model management). */
@@ -82,12 +80,8 @@ public final class Dispatcher {
     return send(req, "", site, state.loops(), cancel);
   }
 
-  /**
-   * Tries {@code order[i]}, then the rest up to {@code tries}. {@code tried} lists the sites tried
-   * so far, or is null when the request is pinned to its site.
-   */
   private Future<RelayResponse> attempt(RelayRequest req, String modelKey, Cancellation cancel, List<Candidate> order,
-                                       int i, int tries, List<String> tried) {
+                                       int i, int tries) {
     if (cancel.cancelled()) {
       return Future.failedFuture(Cancellation.canceled());
     }
@@ -95,61 +89,31 @@ public final class Dispatcher {
     SiteState state = view.state(site.site());
     if (state == null) {
       // Left the mesh since the candidates were taken.
-      return i + 1 < tries ? attempt(req, modelKey, cancel, order, i + 1, tries, tried)
+      return i + 1 < tries ? attempt(req, modelKey, cancel, order, i + 1, tries)
           : Future.failedFuture(new RelayException(502, "site '" + site.site() + "' left the mesh", true));
     }
     view.noteDispatched(site.site(), modelKey);
-    if (tried != null) {
-      tried.add(site.site());
-    }
+    boolean last = i + 1 >= tries;
     return send(req, modelKey, site.site(), state.loops(), cancel).transform(ar -> {
       if (!cancel.cancelled()) {
         record(site.site(), ar.succeeded() ? ar.result().status() : 0, ar.cause());
       }
-      // Past the sites first chosen, those that can serve the model now and were not tried yet.
-      List<Candidate> fresh = i + 1 < tries ? List.of() : untried(modelKey, tried);
-      boolean more = i + 1 < tries || !fresh.isEmpty();
       if (ar.succeeded()) {
         RelayResponse resp = ar.result();
-        if (retryable(resp.status()) && more) {
+        if (!last && retryable(resp.status())) {
           log.debug("site '{}' answered {} for {}; trying the next site", site.site(), resp.status(), modelKey);
           resp.cancel();
-          return next(req, modelKey, cancel, order, i, tries, tried, fresh);
+          return attempt(req, modelKey, cancel, order, i + 1, tries);
         }
         return Future.succeededFuture(resp);
       }
       Throwable err = ar.cause();
-      if ((!(err instanceof RelayException re) || re.retryable()) && more) {
+      if (!last && (!(err instanceof RelayException re) || re.retryable())) {
         log.debug("site '{}' failed for {} ({}); trying the next site", site.site(), modelKey, err.getMessage());
-        return next(req, modelKey, cancel, order, i, tries, tried, fresh);
+        return attempt(req, modelKey, cancel, order, i + 1, tries);
       }
       return Future.failedFuture(err);
     });
-  }
-
-  private Future<RelayResponse> next(RelayRequest req, String modelKey, Cancellation cancel, List<Candidate> order,
-                                    int i, int tries, List<String> tried, List<Candidate> fresh) {
-    if (i + 1 < tries) {
-      return attempt(req, modelKey, cancel, order, i + 1, tries, tried);
-    }
-    List<Candidate> reordered = strategy.order(fresh);
-    return attempt(req, modelKey, cancel, reordered, 0,
-        Math.min(reordered.size(), config.maxAttempts() - tried.size()), tried);
-  }
-
-  /**
-   * When the sites first chosen are used up with attempts to spare, the sites that can serve the
-   * model now and were not tried: the mesh may have changed meanwhile (a site back from a restart,
-   * or one whose Ollama stopped answering and handed its waiting requests back).
-   */
-  private List<Candidate> untried(String modelKey, List<String> tried) {
-    if (tried == null || tried.size() >= config.maxAttempts()) {
-      return List.of();
-    }
-    List<Candidate> fresh = view.candidates(modelKey).sites();
-    // Open breakers are left out; unlike the first choice, there is no falling back to them here.
-    fresh.removeIf(c -> tried.contains(c.site()) || breakers.state(c.site()) == SiteBreakers.State.OPEN);
-    return fresh;
   }
 
   /** Feeds the site's breaker: a full site (503) says nothing about its health. */

@@ -130,9 +130,11 @@ public final class Ledger {
     for (RequestRecord r : byId.values()) {
       int completions = 0;
       int counted = 0;
+      Map<String, ServedLog.Served> where = new java.util.TreeMap<>();
       for (Map.Entry<String, Map<String, ServedLog.Served>> log : logs.entrySet()) {
         ServedLog.Served s = log.getValue().get(r.prompt);
         if (s != null) {
+          where.put(log.getKey(), s);
           completions += s.completed();
           if (!partial.contains(log.getKey())) {
             counted += s.completed();
@@ -140,7 +142,7 @@ public final class Ledger {
         }
       }
       if (counted > 1) {
-        problems.add(r.id + " answered in full " + completions + " times: " + r);
+        problems.add(r.id + " answered in full " + completions + " times " + where + ": " + r);
       }
       if (r.outcome() == RequestRecord.Outcome.ANSWERED) {
         Map<String, ServedLog.Served> site = logs.get(r.servedBy());
