@@ -58,6 +58,7 @@ public final class HiveNode implements NodeControl {
   private final List<ApiVerticle> loops = new CopyOnWriteArrayList<>();
   private static final long LOAD_DEBOUNCE_MS = 50;
   private static final long DRAIN_POLL_MS = 50;
+  private static final long CUT_OFF_GRACE_MS = 2_000;
   private final AtomicBoolean publishPending = new AtomicBoolean();
   private ClusterSync sync;
   /** How often the node checks that peers can still find it on the bus. */
@@ -287,6 +288,11 @@ public final class HiveNode implements NodeControl {
   }
 
   @Override
+  public boolean started() {
+    return started;
+  }
+
+  @Override
   public boolean draining() {
     return draining.get();
   }
@@ -308,20 +314,46 @@ public final class HiveNode implements NodeControl {
           + " to finish", config.name(), activeRequests.get(), load.total(), config.drainTimeout().toMillis());
       publishNow();
       long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-      Promise<Void> idle = Promise.promise();
-      vertx.setPeriodic(DRAIN_POLL_MS, id -> {
-        if (inFlight() == 0 || System.nanoTime() > deadline) {
-          vertx.cancelTimer(id);
-          if (inFlight() > 0) {
-            log.warn("node '{}': drain timeout; {} client requests and {} at its Ollama are cut off", config.name(),
-                activeRequests.get(), load.total());
-          }
-          idle.tryComplete();
-        }
-      });
-      idle.future().compose(v -> close()).onComplete(drained);
+      untilIdle(deadline)
+          .compose(v -> inFlight() == 0 ? Future.<Void>succeededFuture() : cutOff())
+          .compose(v -> close()).onComplete(drained);
     }
     return drained.future();
+  }
+
+  /** Completes once nothing is in flight, or at {@code deadline} (a {@link System#nanoTime} value). */
+  private Future<Void> untilIdle(long deadline) {
+    Promise<Void> idle = Promise.promise();
+    vertx.setPeriodic(DRAIN_POLL_MS, id -> {
+      if (inFlight() == 0 || System.nanoTime() > deadline) {
+        vertx.cancelTimer(id);
+        idle.tryComplete();
+      }
+    });
+    return idle.future();
+  }
+
+  /**
+   * The drain timeout passed with answers still running: they end the way Ollama ends a broken
+   * stream, with an error line, before the port closes; closing it first would cut their
+   * connections mid-chunk instead. Streams from peers and to this site's Ollama are stopped, then
+   * their clients get up to {@value #CUT_OFF_GRACE_MS} ms to receive that line.
+   */
+  private Future<Void> cutOff() {
+    log.warn("node '{}': drain timeout; {} client requests and {} at its Ollama are cut off", config.name(),
+        activeRequests.get(), load.total());
+    List<Future<Void>> stopped = new java.util.ArrayList<>();
+    for (ApiVerticle loop : loops) {
+      Promise<Void> inboxStopped = Promise.promise();
+      loop.loopContext().runOnContext(v -> loop.inbox().stop().onComplete(inboxStopped));
+      stopped.add(inboxStopped.future());
+    }
+    return Future.join(stopped)
+        .transform(ar -> backend.close())
+        .transform(ar -> {
+          long grace = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CUT_OFF_GRACE_MS);
+          return untilIdle(grace);
+        });
   }
 
   /** Client requests at this node plus requests its Ollama serves for other nodes. */

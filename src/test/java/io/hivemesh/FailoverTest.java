@@ -179,6 +179,36 @@ class FailoverTest {
   }
 
   @Test
+  void anOllamaThatHangsEntirelyIsTakenOutByItsProbeAndBackWhenItAnswers() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withParallel(4)
+          .withModels(List.of("llama3.2"));
+      OllamaSim hidden = await(OllamaSim.start(mesh.simVertx, base.withName("hung").withPort(0)));
+      FaultyOllama hung = await(FaultyOllama.start(mesh.simVertx, hidden.url()));
+      mesh.addNode("hung", hung.url());
+      mesh.add("good", base);
+      // Round robin alternates the two sites while both are in rotation.
+      HiveNode front = mesh.add("front", base.withModels(List.of("phi3")), "--strategy", "round-robin");
+      mesh.awaitConverged();
+      // Accepts connections and requests, answers nothing, health probes included.
+      hung.fault(FaultyOllama.Fault.HANG);
+      awaitTrue("the probe takes the hung site out of rotation everywhere", Duration.ofSeconds(10),
+          () -> mesh.nodes.values().stream().noneMatch(n -> n.view().state("hung").healthy()));
+      int seen = hung.inferenceRequests();
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> r = Http.post(front.httpPort(), "/api/generate", GENERATE);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("good", r.headers().firstValue("x-hive-node").orElse(""));
+      }
+      assertEquals(seen, hung.inferenceRequests(), "no request is sent to a site out of rotation");
+
+      hung.fault(FaultyOllama.Fault.NONE);
+      awaitTrue("the hung site is back in rotation once it answers", Duration.ofSeconds(10),
+          () -> front.view().state("hung").healthy());
+    }
+  }
+
+  @Test
   void aStreamThatGoesSilentEndsWithAnErrorLineAfterTheIdleLimit() {
     try (TestMesh mesh = new TestMesh()) {
       SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(20).withModels(List.of("mistral"));

@@ -142,7 +142,7 @@ public final class HttpApi {
    * A slow upload does hold its subject's quota permit: that limits only the caller itself.
    */
   private void inference(Router router, String path, Inference kind) {
-    router.route(HttpMethod.POST, path).handler(this::refuseWhileDraining).handler(access.require(kind.scope))
+    router.route(HttpMethod.POST, path).handler(this::refuseUnlessServing).handler(access.require(kind.scope))
         .handler(access::withinQuota).handler(body).handler(this::admit).handler(ctx -> infer(ctx, kind));
   }
 
@@ -159,21 +159,32 @@ public final class HttpApi {
             .put("drain_timeout_ms", config.drainTimeout().toMillis()).toBuffer());
   }
 
-  private void refuseWhileDraining(RoutingContext ctx) {
-    if (node.draining()) {
-      // Closing the connection sends the client's next request, and its load balancer, elsewhere.
-      ctx.response().putHeader("Connection", "close");
-      OllamaErrors.send(ctx.response(), 503, "node '" + config.name() + "' is draining; send requests to another node",
-          isOpenAi(ctx.request()));
-      return;
+  /** Turns a request away before its body is read while the node is starting or draining. */
+  private void refuseUnlessServing(RoutingContext ctx) {
+    if (!turnedAway(ctx)) {
+      ctx.next();
     }
-    ctx.next();
+  }
+
+  /**
+   * Whether the node is starting (it does not know the mesh yet and would answer "model not
+   * found") or draining, and answered 503 so that the client tries another node.
+   */
+  private boolean turnedAway(RoutingContext ctx) {
+    String state = !node.started() ? "starting" : node.draining() ? "draining" : null;
+    if (state == null) {
+      return false;
+    }
+    // Closing the connection sends the client's next request, and its load balancer, elsewhere.
+    ctx.response().putHeader("Connection", "close");
+    OllamaErrors.send(ctx.response(), 503, "node '" + config.name() + "' is " + state + "; send requests to another node",
+        isOpenAi(ctx.request()));
+    return true;
   }
 
   /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
   private void admit(RoutingContext ctx) {
-    if (node.draining()) {
-      refuseWhileDraining(ctx);
+    if (turnedAway(ctx)) {
       return;
     }
     if (activeRequests.incrementAndGet() > config.maxRequests()) {

@@ -22,12 +22,20 @@ abstract class InferenceCall {
   private SimScheduler.Ticket ticket;
   private long timerId = -1;
   private boolean finished;
+  /** The prompt as the served log names it; null for calls without one (embeddings, loads). */
+  private String prompt;
 
   InferenceCall(SimCore core, HttpServerRequest req, ErrorStyle errors) {
     this.core = core;
     this.req = req;
     this.resp = req.response();
     this.errors = errors;
+  }
+
+  /** Names this call in the sim's served log. */
+  final InferenceCall prompt(String text) {
+    this.prompt = text;
+    return this;
   }
 
   /** Asks for a slot on {@code model}; answers 503 when the pending queue is full. */
@@ -39,7 +47,7 @@ abstract class InferenceCall {
       errors.send(req, 503, SimResponses.QUEUE_FULL);
       return;
     }
-    core.stats().onAccepted();
+    core.stats().onAccepted(prompt);
     resp.closeHandler(v -> clientGone());
     scheduler.submit(ticket);
     if (resp.closed()) {
@@ -118,7 +126,7 @@ abstract class InferenceCall {
     finished = true;
     stopTimer();
     core.scheduler().release(ticket);
-    core.stats().onCompleted();
+    core.stats().onCompleted(prompt);
   }
 
   private void clientGone() {
@@ -128,7 +136,7 @@ abstract class InferenceCall {
     finished = true;
     stopTimer();
     core.scheduler().cancel(ticket);
-    core.stats().onCanceled();
+    core.stats().onCanceled(prompt);
   }
 
   private void stopTimer() {

@@ -131,7 +131,8 @@ final class NativeApi {
     int[] context = in.raw() || !format.nativeShape() ? null : core.text().context(promptText, promptTokens, tokens);
     Answer answer = new Answer(in.model(), tokens, opts.numPredict() != null ? "length" : "stop", promptTokens,
         context, id, includeUsage);
-    new Generation(core, req, errors, format, answer, stream, false).start(m, in.keepAlive(), opts.spec());
+    new Generation(core, req, errors, format, answer, stream, false).prompt(in.prompt())
+        .start(m, in.keepAlive(), opts.spec());
   }
 
   void chat(HttpServerRequest req, byte[] body) {
@@ -197,7 +198,8 @@ final class NativeApi {
     String[] tokens = core.text().answer(m.key(), promptText.toString(), opts.seed(), opts.numPredict());
     Answer answer = new Answer(in.model(), tokens, opts.numPredict() != null ? "length" : "stop", promptTokens,
         null, id, includeUsage);
-    new Generation(core, req, errors, format, answer, stream, false).start(m, in.keepAlive(), opts.spec());
+    new Generation(core, req, errors, format, answer, stream, false)
+        .prompt(in.messages().get(in.messages().size() - 1)[1]).start(m, in.keepAlive(), opts.spec());
   }
 
   void embed(HttpServerRequest req, byte[] body) {

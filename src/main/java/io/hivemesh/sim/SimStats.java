@@ -11,6 +11,7 @@ public final class SimStats {
   private final AtomicLong canceled = new AtomicLong();
   private final AtomicLong coldLoads = new AtomicLong();
   private final AtomicInteger active = new AtomicInteger();
+  private volatile ServedLog servedLog;
 
   /** Inference requests accepted (generate, chat, embed, embeddings and their /v1 forms). */
   public long requests() {
@@ -37,19 +38,55 @@ public final class SimStats {
     return active.get();
   }
 
+  /**
+   * Starts recording what happens to each generate and chat prompt, holding at most
+   * {@code capacity} prompts; see {@link ServedLog}.
+   */
+  public ServedLog keepServedLog(int capacity) {
+    ServedLog log = new ServedLog(capacity);
+    servedLog = log;
+    return log;
+  }
+
+  /** The log {@link #keepServedLog} started, or null. */
+  public ServedLog servedLog() {
+    return servedLog;
+  }
+
   void onAccepted() {
-    requests.incrementAndGet();
-    active.incrementAndGet();
+    onAccepted(null);
   }
 
   void onCompleted() {
-    completed.incrementAndGet();
-    active.decrementAndGet();
+    onCompleted(null);
   }
 
-  void onCanceled() {
+  /** {@code prompt} names the request in the served log; null for requests without one. */
+  void onAccepted(String prompt) {
+    requests.incrementAndGet();
+    active.incrementAndGet();
+    ServedLog log = servedLog;
+    if (log != null && prompt != null) {
+      log.accepted(prompt);
+    }
+  }
+
+  void onCompleted(String prompt) {
+    completed.incrementAndGet();
+    active.decrementAndGet();
+    ServedLog log = servedLog;
+    if (log != null && prompt != null) {
+      log.completed(prompt);
+    }
+  }
+
+  void onCanceled(String prompt) {
     canceled.incrementAndGet();
     active.decrementAndGet();
+    ServedLog log = servedLog;
+    if (log != null && prompt != null) {
+      log.canceled(prompt);
+    }
   }
 
   void onColdLoad() {

@@ -14,7 +14,11 @@ import io.vertx.core.http.RequestOptions;
  */
 public final class FaultyOllama {
 
-  public enum Fault { NONE, HANG_BEFORE_HEAD, SILENT_MID_STREAM, ERROR_500 }
+  /**
+   * {@code HANG_BEFORE_HEAD}: inference requests are accepted and never answered, the rest passes;
+   * {@code HANG}: every request, health probes included, is accepted and never answered.
+   */
+  public enum Fault { NONE, HANG_BEFORE_HEAD, HANG, SILENT_MID_STREAM, ERROR_500 }
 
   private final HttpServer server;
   private volatile Fault fault = Fault.NONE;
@@ -62,12 +66,12 @@ public final class FaultyOllama {
 
   private void handle(HttpServerRequest req, HttpClient client, java.net.URI target) {
     boolean inference = req.path().startsWith("/api/generate") || req.path().startsWith("/api/chat");
-    Fault now = inference ? fault : Fault.NONE;
-    if (now == Fault.HANG_BEFORE_HEAD) {
-      return; // accepts the request, never answers
-    }
+    Fault now = inference || fault == Fault.HANG ? fault : Fault.NONE;
     if (inference) {
       inferenceRequests.incrementAndGet();
+    }
+    if (now == Fault.HANG || now == Fault.HANG_BEFORE_HEAD) {
+      return; // accepts the request, never answers
     }
     if (now == Fault.ERROR_500) {
       req.response().setStatusCode(500).putHeader("Content-Type", "application/json; charset=utf-8")
