@@ -42,19 +42,12 @@ public final class HiveProcess {
 
   /** SIGSTOP: the process freezes (as under heavy CPU starvation or a long GC pause); its sockets stay open. */
   public void freeze() {
-    signal("STOP");
+    jvm.freeze();
   }
 
   /** SIGCONT after {@link #freeze}. */
   public void thaw() {
-    signal("CONT");
-  }
-
-  private void signal(String name) {
-    NetNs.Result r = NetNs.runCommand(List.of("kill", "-" + name, String.valueOf(process.pid())), Duration.ofSeconds(10));
-    if (r.exitCode() != 0) {
-      throw new AssertionError("kill -" + name + " " + this + " failed: " + r.output());
-    }
+    jvm.thaw();
   }
 
   /** SIGTERM: a node leaves the mesh cleanly on it. */
@@ -64,11 +57,7 @@ public final class HiveProcess {
 
   /** Whether the log so far has a line containing {@code text}. */
   public boolean logContains(String text) {
-    try {
-      return Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(text);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return jvm.logContains(text);
   }
 
   /** The last lines of the log, for failure messages. */
