@@ -48,6 +48,9 @@ class ModelBoundsTest {
       int edge = mesh.port("edge");
       int gpu = mesh.port("gpu");
       assertEquals(200, Http.post(edge, "/api/generate", quickGenerate("llama3.2")).statusCode());
+      // Until edge hears that this request ended, its view counts it, and would call the site full one request early.
+      awaitTrue("edge sees gpu idle", Duration.ofSeconds(10),
+          () -> siteLoad(edge, "gpu").getJsonObject("inflight_by_model", new JsonObject()).isEmpty());
 
       // The flood: 12 streamed requests for llama3.2 at once; the connections stay open (held) until closed.
       List<Held> flood = new ArrayList<>();
