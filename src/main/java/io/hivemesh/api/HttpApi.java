@@ -122,8 +122,14 @@ public final class HttpApi {
 
     router.errorHandler(404, ctx -> plain(ctx.response(), 404, "404 page not found"));
     router.errorHandler(405, ctx -> plain(ctx.response(), 405, "405 method not allowed"));
-    router.errorHandler(413, ctx -> OllamaErrors.send(ctx.response(), 413,
-        "request body too large (limit " + config.bodyLimit() + " bytes)", isOpenAi(ctx.request())));
+    router.errorHandler(413, ctx -> {
+      // Refused on its Content-Length, the body is never read: the connection would stay open, paused,
+      // after the answer. Closing it is what ends the exchange for the client and frees it here.
+      HttpServerResponse out = ctx.response().putHeader("Connection", "close");
+      out.endHandler(v -> ctx.request().connection().close());
+      OllamaErrors.send(out, 413, "request body too large (limit " + config.bodyLimit() + " bytes)",
+          isOpenAi(ctx.request()));
+    });
     router.errorHandler(500, ctx -> {
       log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
       OllamaErrors.send(ctx.response(), 500, "internal error in the mesh node", isOpenAi(ctx.request()));
