@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import java.util.ArrayList;
@@ -53,8 +54,16 @@ public final class TokenVerifier {
       verified.remove(token);
       return Future.failedFuture(AuthException.unauthorized("token expired"));
     }
-    return jwt.authenticate(new TokenCredentials(token))
-        .recover(err -> Future.failedFuture(AuthException.unauthorized(unsigned(token) ? UNSIGNED : reason(err))))
+    Future<User> authenticated;
+    try {
+      authenticated = jwt.authenticate(new TokenCredentials(token));
+    } catch (ClassCastException e) {
+      // vertx-auth-jwt throws, rather than fails, on a signed token whose exp, iat or nbf is not a number.
+      authenticated = Future.failedFuture(AuthException.unauthorized("token claims exp, iat and nbf must be numbers"));
+    }
+    return authenticated
+        .recover(err -> Future.failedFuture(err instanceof AuthException refusal ? refusal
+            : AuthException.unauthorized(unsigned(token) ? UNSIGNED : reason(err))))
         .map(user -> {
           // The principal drops exp/iat/nbf; the token's full claims are kept here.
           JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
