@@ -57,7 +57,7 @@ public final class TokenVerifier {
     Future<User> authenticated;
     try {
       authenticated = jwt.authenticate(new TokenCredentials(token));
-    } catch (ClassCastException e) {
+    } catch (ClassCastException | NullPointerException e) {
       // vertx-auth-jwt throws, rather than fails, on a signed token whose exp, iat or nbf is not a number.
       authenticated = Future.failedFuture(AuthException.unauthorized("token claims exp, iat and nbf must be numbers"));
     }

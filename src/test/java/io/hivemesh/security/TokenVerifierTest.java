@@ -129,8 +129,8 @@ class TokenVerifierTest {
   }
 
   /**
-   * Time claims of the wrong type in a correctly signed token (exp as a string or a bool, iat as a
-   * list) are a 401, not an exception out of verify: HttpFuzzTest found them answered with 500.
+   * Time claims of the wrong type in a correctly signed token (exp as a string, a bool or null, iat as
+   * a list) are a 401, not an exception out of verify: HttpFuzzTest found them answered with 500.
    */
   @Test
   void timeClaimsOfTheWrongTypeAreUnauthorized() throws Exception {
@@ -144,6 +144,8 @@ class TokenVerifierTest {
     for (JsonObject claims : List.of(
         new JsonObject().put("sub", "x").put("exp", Long.toString(inAnHour)),
         new JsonObject().put("sub", "x").put("exp", true),
+        new JsonObject().put("sub", "x").putNull("exp"),
+        new JsonObject().put("sub", "x").put("exp", inAnHour).putNull("iat"),
         new JsonObject().put("sub", "x").put("exp", inAnHour).put("iat", new JsonArray().add(1)),
         new JsonObject().put("sub", "x").put("exp", inAnHour).put("nbf", "soon"))) {
       String token = signer.generateToken(claims, new JWTOptions().setAlgorithm("HS256")
