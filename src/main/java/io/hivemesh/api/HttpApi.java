@@ -122,6 +122,10 @@ public final class HttpApi {
 
     router.errorHandler(404, ctx -> plain(ctx.response(), 404, "404 page not found"));
     router.errorHandler(405, ctx -> plain(ctx.response(), 405, "405 method not allowed"));
+    // Reached by a path Vert.x Web cannot decode (an invalid percent escape): without a handler it
+    // logs an ERROR with a stack trace for each such request, a log any client could flood.
+    router.errorHandler(400, ctx -> OllamaErrors.send(ctx.response(), 400, "invalid request: "
+        + (ctx.failure() == null ? "malformed" : ctx.failure().getMessage()), isOpenAi(ctx.request())));
     router.errorHandler(413, ctx -> {
       // Refused on its Content-Length, the body is never read: the connection would stay open, paused,
       // after the answer. Closing it is what ends the exchange for the client and frees it here.
