@@ -83,8 +83,12 @@ public final class TokenVerifier {
     if (!(sub instanceof String subject) || subject.isBlank()) {
       throw AuthException.unauthorized("token has no sub claim");
     }
+    // An exp far in the future (1e300) must not overflow into the past: the cached token would then
+    // pass once and be "expired" from its second request on.
+    long expiresAt = expSeconds.longValue() >= (Long.MAX_VALUE - leewayMillis) / 1000 ? Long.MAX_VALUE
+        : expSeconds.longValue() * 1000 + leewayMillis;
     return new Caller(subject, Scope.parse(scopeWords(claims)), ModelAccess.of(models(claims)),
-        limits(claims).orElse(defaults), expSeconds.longValue() * 1000 + leewayMillis);
+        limits(claims).orElse(defaults), expiresAt);
   }
 
   /** {@code scope} as a space-separated string, or a list as some identity providers send it. */

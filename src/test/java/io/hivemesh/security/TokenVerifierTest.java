@@ -162,4 +162,21 @@ class TokenVerifierTest {
       assertEquals(401, refusal.status(), claims.encode());
     }
   }
+
+  /** A token whose exp is absurdly far away stays valid on its second request (the cached one) too. */
+  @Test
+  void anExpFarAwayDoesNotOverflowIntoThePast() throws Exception {
+    Path secret = Files.writeString(dir.resolve("far.secret"), KeyFiles.newHmacSecret() + "\n");
+    TokenVerifier verifier = new TokenVerifier(vertx, AuthConfig.of(secret, List.of(), null, null, null,
+        Duration.ofSeconds(5), false, Limits.NONE));
+    JWTAuth signer = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+        .setAlgorithm("HS256").setBuffer(KeyFiles.hmacSecret("secret", secret))));
+    for (Object exp : List.of(1e300, Long.MAX_VALUE, Long.MAX_VALUE / 1000)) {
+      String token = signer.generateToken(new JsonObject().put("sub", "x").put("exp", exp),
+          new JWTOptions().setAlgorithm("HS256").setNoTimestamp(true));
+
+      assertEquals("x", await(verifier.verify("Bearer " + token)).subject(), "first use, exp " + exp);
+      assertEquals("x", await(verifier.verify("Bearer " + token)).subject(), "cached, exp " + exp);
+    }
+  }
 }
