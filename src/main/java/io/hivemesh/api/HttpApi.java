@@ -126,6 +126,9 @@ public final class HttpApi {
     // logs an ERROR with a stack trace for each such request, a log any client could flood.
     router.errorHandler(400, ctx -> OllamaErrors.send(ctx.response(), 400, "invalid request: "
         + (ctx.failure() == null ? "malformed" : ctx.failure().getMessage()), isOpenAi(ctx.request())));
+    // Vert.x Web fails a request whose Expect is not 100-continue with 417; unhandled, that is an ERROR line.
+    router.errorHandler(417, ctx -> OllamaErrors.send(ctx.response(), 417,
+        "unsupported Expect header: only 100-continue is understood", isOpenAi(ctx.request())));
     router.errorHandler(413, ctx -> {
       // Refused on its Content-Length, the body is never read: the connection would stay open, paused,
       // after the answer. Closing it is what ends the exchange for the client and frees it here.

@@ -82,4 +82,22 @@ class ClientErrorAnswersTest {
       assertEquals(List.of(), logs.lines().stream().filter(l -> l.contains("Unhandled exception")).toList());
     }
   }
+
+  /** An Expect other than 100-continue is a 417 in Ollama's format, and no ERROR line in the log. */
+  @ParameterizedTest
+  @CsvSource({"/api/generate", "/v1/chat/completions"})
+  void unsupportedExpectationIsAQuiet417(String path) throws Exception {
+    try (LogCapture logs = LogCapture.attach()) {
+      byte[] request = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nExpect: gzip\r\n"
+          + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII);
+
+      RawHttp.Response r = RawHttp.exchange(mesh.port("a"), request, false, 10_000);
+
+      assertEquals(417, r.status(), r.text());
+      JsonObject error = new JsonObject(r.text());
+      assertTrue((path.startsWith("/v1/") ? error.getJsonObject("error").getString("message")
+          : error.getString("error")).contains("100-continue"), r.text());
+      assertEquals(List.of(), logs.lines().stream().filter(l -> l.contains("Unhandled exception")).toList());
+    }
+  }
 }
