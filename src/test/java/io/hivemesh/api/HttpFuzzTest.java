@@ -29,39 +29,51 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeContainer;
-import net.jqwik.api.lifecycle.BeforeProperty;
-import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Throws generated bad input at the HTTP surface of a real two-node mesh: malformed, truncated and
  * mistyped JSON, huge and deeply nested bodies, invalid UTF-8, random requests and absurd headers,
  * and random Authorization headers at a node with client tokens on. Every answer to a client error
- * is a 4xx in Ollama's error format (OpenAI's on /v1); after each property both nodes still stream
- * normal answers, and no event loop was reported blocked.
+ * is a 4xx in Ollama's error format (OpenAI's on /v1); after each family of inputs both nodes still
+ * stream normal answers, and no event loop was reported blocked.
+ *
+ * <p>Inputs come from {@link Gen} over one seed, printed at the start; each family draws from its
+ * own stream of that seed, so a family replays alone. A failure names the seed, the family, the
+ * input's number and the input itself. System properties:
+ * <ul>
+ *   <li>{@code -Dhive.fuzz.seed=N}: replay with seed N (default: a new random seed each run), e.g.
+ *       {@code mvn test -Dtest='HttpFuzzTest#invalidUtf8' -Dhive.fuzz.seed=N};</li>
+ *   <li>{@code -Dhive.fuzz.inputs=F}: F times the default number of inputs per family, for longer
+ *       runs (e.g. 10), or fewer (0.1); at least one input each.</li>
+ * </ul>
  */
 class HttpFuzzTest {
 
   /** Node "open" runs without tokens; node "auth" checks HS256 client tokens. */
   private static final String OPEN = "open";
   private static final String AUTH = "auth";
+  private static final List<String> NODES = List.of(OPEN, AUTH);
   private static final String MODEL_OPEN = "llama3.2";
   private static final String MODEL_AUTH = "phi3";
   /** Small, so that bodies past it are cheap to send: 413 is one of the answers under test. */
   private static final int BODY_LIMIT = 1 << 20;
   private static final int ANSWER_TIMEOUT_MS = 20_000;
+
+  private static final long SEED = System.getProperty("hive.fuzz.seed") == null ? new SplittableRandom().nextLong()
+      : Long.parseLong(System.getProperty("hive.fuzz.seed").trim());
+  private static final double INPUTS_FACTOR = Double.parseDouble(System.getProperty("hive.fuzz.inputs", "1"));
 
   private static final List<String> BODY_ROUTES = List.of("/api/generate", "/api/chat", "/api/embed",
       "/v1/chat/completions", "/api/embeddings", "/api/show", "/v1/completions", "/v1/embeddings");
@@ -86,8 +98,9 @@ class HttpFuzzTest {
   static final Map<Integer, AtomicInteger> statuses = new ConcurrentSkipListMap<>();
   static long startedAt;
 
-  @BeforeContainer
+  @BeforeAll
   static void startMesh() throws IOException {
+    System.out.println("HttpFuzzTest: seed " + SEED + " (replay with -Dhive.fuzz.seed=" + SEED + ")");
     startedAt = System.nanoTime();
     Path dir = Files.createTempDirectory("hive-fuzz");
     Path secret = dir.resolve("jwt.secret");
@@ -118,9 +131,9 @@ class HttpFuzzTest {
     logs = LogCapture.attach();
   }
 
-  @AfterContainer
+  @AfterAll
   static void stopMesh() {
-    System.out.printf("HttpFuzzTest: %d generated inputs in %d ms, statuses seen %s%n", inputs.get(),
+    System.out.printf("HttpFuzzTest: seed %d, %d generated inputs in %d ms, statuses seen %s%n", SEED, inputs.get(),
         (System.nanoTime() - startedAt) / 1_000_000, statuses);
     if (logs != null) {
       logs.close();
@@ -128,99 +141,123 @@ class HttpFuzzTest {
     if (mesh != null) {
       mesh.close();
     }
-    TestMesh.await(signerVertx.close());
+    if (signerVertx != null) {
+      TestMesh.await(signerVertx.close());
+    }
   }
 
-  /** Where this property's log lines start. */
+  /** Where this family's log lines start. */
   private int logsBefore;
+  private String family;
+  /** How often each status came back in this family; -1 for a connection closed without an answer. */
+  private final Map<Integer, Integer> familyStatuses = new TreeMap<>();
 
-  @BeforeProperty
-  void markLogs() {
+  @BeforeEach
+  void markLogs(TestInfo test) {
+    family = test.getTestMethod().orElseThrow().getName();
     logsBefore = logs.lines().size();
   }
 
   /** After thousands of bad requests both nodes still answer normal ones, and no loop was blocked. */
-  @AfterProperty
+  @AfterEach
   void nodesStillServe() {
-    for (String node : List.of(OPEN, AUTH)) {
+    String after = " after family " + family + " with seed " + SEED;
+    for (String node : NODES) {
       String model = node.equals(OPEN) ? MODEL_AUTH : MODEL_OPEN; // relayed to the other site on purpose
       String[] auth = node.equals(AUTH) ? new String[] {"Authorization", "Bearer " + token} : new String[0];
       assertStreams(node, "/api/generate",
-          "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"options\":{\"num_predict\":3}}", auth);
+          "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"options\":{\"num_predict\":3}}", after, auth);
       assertStreams(node, "/api/chat", "{\"model\":\"" + model
-          + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":3}}", auth);
+          + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":3}}", after, auth);
     }
     List<String> lines = logs.lines();
     lines = lines.subList(logsBefore, lines.size());
     List<String> blocked = lines.stream().filter(l -> l.contains("has been blocked for")).toList();
-    assertEquals(List.of(), blocked, "an event loop was blocked");
+    assertEquals(List.of(), blocked, "an event loop was blocked" + after);
     // The node's own 500 handler, and Vert.x Web's lines for a failure nothing handled.
     List<String> failures = lines.stream().filter(l -> l.contains("unexpected failure")
         || l.contains("Unhandled exception in router") || l.contains("Error in error handler")).toList();
-    assertEquals(List.of(), failures, "a request failed inside the node");
+    assertEquals(List.of(), failures, "a request failed inside the node" + after);
   }
 
-  private static void assertStreams(String node, String path, String body, String... headers) {
+  private static void assertStreams(String node, String path, String body, String after, String... headers) {
     HttpResponse<java.util.stream.Stream<String>> r = Http.stream(mesh.port(node), path, body, headers);
     List<String> lines = r.body().toList();
-    assertEquals(200, r.statusCode(), node + " " + path + ": " + lines);
-    assertTrue(lines.size() > 1, node + " " + path + " did not stream: " + lines);
+    String ctx = node + " " + path + after;
+    assertEquals(200, r.statusCode(), ctx + ": " + lines);
+    assertTrue(lines.size() > 1, ctx + " did not stream: " + lines);
     assertEquals(Boolean.TRUE, new JsonObject(lines.get(lines.size() - 1)).getBoolean("done"),
-        node + " " + path + " did not finish: " + lines);
+        ctx + " did not finish: " + lines);
   }
 
-  // ---------------------------------------------------------------- properties
-
-  @Property(tries = 1000)
-  void malformedAndTruncatedJson(@ForAll("nodes") String node, @ForAll("mutatedBodies") Tuple.Tuple2<String, Bytes> req) {
-    check(Input.post(node, req.get1(), req.get2().bytes()));
-  }
-
-  @Property(tries = 1000)
-  void wrongTypes(@ForAll("nodes") String node, @ForAll("bodyRoutes") String route,
-                  @ForAll("mistypedBodies") String body) {
-    check(Input.post(node, route, body.getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @Property(tries = 60)
-  void hugeAndDeeplyNested(@ForAll("nodes") String node, @ForAll("bodyRoutes") String route,
-                           @ForAll("hugeBodies") Bytes body) {
-    check(Input.post(node, route, body.bytes()));
-  }
-
-  @Property(tries = 500)
-  void invalidUtf8(@ForAll("nodes") String node, @ForAll("bodyRoutes") String route,
-                   @ForAll("invalidUtf8Bodies") Bytes body) {
-    check(Input.post(node, route, body.bytes()));
-  }
-
-  @Property(tries = 800)
-  void arbitraryRequests(@ForAll("nodes") String node, @ForAll("arbitraryInputs") Input input) {
-    check(input.at(node));
-  }
-
-  @Property(tries = 700)
-  void authorizationHeaders(@ForAll("authorizations") Bytes authorization, @ForAll("bodyRoutes") String route) {
-    byte[] value = authorization.bytes();
-    // Past the server's header size limit a request is refused before any route sees it (431, empty body).
-    boolean wellFormed = wellFormedHeaderValue(value) && value.length < 4000;
-    Input in = new Input(AUTH, "POST", route, List.of(header("Authorization".getBytes(StandardCharsets.US_ASCII),
-        value)), validBody(route, MODEL_OPEN), wellFormed, false);
-    RawHttp.Response r = check(in);
-    if (r.answered() && r.status() == 401) {
-      assertEquals("Bearer realm=\"hive\"", r.header("WWW-Authenticate"), "401 without a challenge");
+  /**
+   * Runs {@code defaultInputs} (scaled by hive.fuzz.inputs) generated cases of this family, each drawn from
+   * the family's own stream of the seed; the first failure is reported with what replays it.
+   */
+  private void fuzz(int defaultInputs, Consumer<Gen> oneInput) {
+    Gen gen = new Gen(SEED ^ family.hashCode());
+    int n = Math.max(1, (int) Math.round(defaultInputs * INPUTS_FACTOR));
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      try {
+        oneInput.accept(gen);
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError("HttpFuzzTest#" + family + " input " + (i + 1) + " of " + n + ", seed " + SEED
+            + " (replay: -Dtest='HttpFuzzTest#" + family + "' -Dhive.fuzz.seed=" + SEED + "): " + e.getMessage(), e);
+      }
     }
+    System.out.printf("HttpFuzzTest#%s: %d inputs in %d ms, statuses %s%n", family, n,
+        (System.nanoTime() - start) / 1_000_000, familyStatuses);
+  }
+
+  // ---------------------------------------------------------------- families
+
+  @Test
+  void malformedAndTruncatedJson() {
+    fuzz(1000, g -> {
+      String route = g.of(BODY_ROUTES);
+      check(Input.post(g.of(NODES), route, mutatedBody(g, route)));
+    });
+  }
+
+  @Test
+  void wrongTypes() {
+    fuzz(1000, g -> check(Input.post(g.of(NODES), g.of(BODY_ROUTES),
+        mistypedBody(g).getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Test
+  void hugeAndDeeplyNested() {
+    fuzz(60, g -> check(Input.post(g.of(NODES), g.of(BODY_ROUTES), hugeBody(g))));
+  }
+
+  @Test
+  void invalidUtf8() {
+    fuzz(500, g -> check(Input.post(g.of(NODES), g.of(BODY_ROUTES), invalidUtf8Body(g))));
+  }
+
+  @Test
+  void arbitraryRequests() {
+    fuzz(800, g -> check(arbitraryInput(g).at(g.of(NODES))));
+  }
+
+  @Test
+  void authorizationHeaders() {
+    fuzz(700, g -> {
+      byte[] value = authorization(g);
+      String route = g.of(BODY_ROUTES);
+      // Past the server's header size limit a request is refused before any route sees it (431, empty body).
+      boolean wellFormed = wellFormedHeaderValue(value) && value.length < 4000;
+      Input in = new Input(AUTH, "POST", route, List.of(header("Authorization".getBytes(StandardCharsets.US_ASCII),
+          value)), validBody(route, MODEL_OPEN), wellFormed, false);
+      RawHttp.Response r = check(in);
+      if (r.answered() && r.status() == 401) {
+        assertEquals("Bearer realm=\"hive\"", r.header("WWW-Authenticate"), "401 without a challenge for " + in);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- the check every input gets
-
-  /** Generated bytes, shown in a failure report as their start and length rather than as numbers. */
-  record Bytes(byte[] bytes) {
-    @Override
-    public String toString() {
-      return escape(Arrays.copyOf(bytes, Math.min(bytes.length, 300))) + " (" + bytes.length + " bytes)";
-    }
-  }
 
   /** One request as bytes on the wire; {@code wellFormed} when it is valid HTTP/1.1 a server must answer. */
   record Input(String node, String method, String target, List<byte[]> headers, byte[] body, boolean wellFormed,
@@ -280,7 +317,7 @@ class HttpFuzzTest {
     return sb.toString();
   }
 
-  private static RawHttp.Response check(Input in) {
+  private RawHttp.Response check(Input in) {
     inputs.incrementAndGet();
     RawHttp.Response r;
     try {
@@ -291,7 +328,7 @@ class HttpFuzzTest {
       throw new AssertionError("could not talk to the node: " + e + " for " + in, e);
     }
     statuses.computeIfAbsent(r.status(), s -> new AtomicInteger()).incrementAndGet();
-    Statistics.label("status").collect(r.status());
+    familyStatuses.merge(r.status(), 1, Integer::sum);
     if (!r.answered()) {
       assertTrue(!in.wellFormed() || in.halfClose(), "no answer to a well-formed request: " + in);
       return r;
@@ -334,16 +371,6 @@ class HttpFuzzTest {
 
   // ---------------------------------------------------------------- generators
 
-  @Provide
-  Arbitrary<String> nodes() {
-    return Arbitraries.of(OPEN, AUTH);
-  }
-
-  @Provide
-  Arbitrary<String> bodyRoutes() {
-    return Arbitraries.of(BODY_ROUTES);
-  }
-
   /** A valid request for the route; the model is a real one on purpose, so that what survives mutation is relayed. */
   static byte[] validBody(String route, String model) {
     String body = switch (route) {
@@ -362,21 +389,14 @@ class HttpFuzzTest {
 
   private static final byte[] JSON_BYTES = "{}[]\":,\\ \t\n0-1.eE+truefalsnl\u0000x".getBytes(StandardCharsets.UTF_8);
 
-  @Provide
-  Arbitrary<Tuple.Tuple2<String, Bytes>> mutatedBodies() {
-    Arbitrary<String> route = Arbitraries.of(BODY_ROUTES);
-    Arbitrary<String> model = Arbitraries.of(MODEL_OPEN, MODEL_AUTH, "no-such-model");
-    Arbitrary<List<int[]>> mutations = Combinators.combine(Arbitraries.integers().between(0, 4),
-        Arbitraries.integers().between(0, 10_000), Arbitraries.integers().between(0, JSON_BYTES.length - 1),
-        Arbitraries.integers().between(1, 40))
-        .as((kind, at, b, len) -> new int[] {kind, at, b, len}).list().ofMinSize(1).ofMaxSize(4);
-    return Combinators.combine(route, model, mutations).as((r, m, ms) -> {
-      byte[] body = validBody(r, m);
-      for (int[] mu : ms) {
-        body = mutate(body, mu[0], mu[1], JSON_BYTES[mu[2]], mu[3]);
-      }
-      return Tuple.of(r, new Bytes(body));
-    });
+  /** A valid body for the route with one to four truncations, deletions, insertions, replacements or repeats. */
+  private static byte[] mutatedBody(Gen g, String route) {
+    byte[] body = validBody(route, g.of(MODEL_OPEN, MODEL_AUTH, "no-such-model"));
+    for (int n = g.between(1, 4); n > 0; n--) {
+      body = mutate(body, g.between(0, 4), g.between(0, 10_000), JSON_BYTES[g.between(0, JSON_BYTES.length - 1)],
+          g.between(1, 40));
+    }
+    return body;
   }
 
   /** Truncates, deletes, inserts, replaces or repeats bytes at a position. */
@@ -412,67 +432,64 @@ class HttpFuzzTest {
     return out.toByteArray();
   }
 
-  @Provide
-  Arbitrary<String> mistypedBodies() {
-    Arbitrary<String> value = jsonValue(3);
-    Arbitrary<String> modelValue = Arbitraries.oneOf(Arbitraries.of("\"" + MODEL_OPEN + "\"", "\"" + MODEL_AUTH + "\"",
-        "\"\"", "\"   \"", "\":\"", "\"/\"", "\"a/b/c/d:e:f\"", "\"https://x/y/z:w\"", "\"llama3.2:local\"", "null"), value);
-    Arbitrary<String> field = Combinators.combine(Arbitraries.of(FIELDS), value, modelValue)
-        .as((name, v, m) -> "\"" + name + "\":" + (name.equals("model") || name.equals("name") ? m : v));
-    return Arbitraries.oneOf(
-        field.list().ofMinSize(0).ofMaxSize(8).map(fs -> "{" + String.join(",", fs) + "}"),
-        value);
+  private static final List<String> ODD_MODELS = List.of("\"" + MODEL_OPEN + "\"", "\"" + MODEL_AUTH + "\"", "\"\"",
+      "\"   \"", "\":\"", "\"/\"", "\"a/b/c/d:e:f\"", "\"https://x/y/z:w\"", "\"llama3.2:local\"", "null");
+
+  /** An object of known fields with values of any type, or a bare JSON value. */
+  private static String mistypedBody(Gen g) {
+    if (g.bool()) {
+      return jsonValue(g, 3);
+    }
+    return "{" + String.join(",", g.list(0, 8, () -> {
+      String name = g.of(FIELDS);
+      boolean modelField = name.equals("model") || name.equals("name");
+      return "\"" + name + "\":" + (modelField && g.bool() ? g.of(ODD_MODELS) : jsonValue(g, 3));
+    })) + "}";
   }
+
+  private static final List<String> SCALARS = List.of("true", "false", "null", "0", "-0", "1e999", "-1e-999",
+      "123456789012345678901234567890", "1.5", "-7", "9223372036854775808", "\"\"", "\"\\u0000\"", "\"\\ud800\"",
+      "\"\\udfff\\ud800\"", "\"%s%n%d\"", "\"' OR 1=1 --\"", "\"\\\"\"");
 
   /** Any JSON value, nested to {@code depth}: the wrong type for whichever field it lands in. */
-  static Arbitrary<String> jsonValue(int depth) {
-    Arbitrary<String> scalar = Arbitraries.oneOf(
-        Arbitraries.of("true", "false", "null", "0", "-0", "1e999", "-1e-999", "123456789012345678901234567890",
-            "1.5", "-7", "9223372036854775808", "\"\"", "\"\\u0000\"", "\"\\ud800\"", "\"\\udfff\\ud800\"",
-            "\"%s%n%d\"", "\"' OR 1=1 --\"", "\"\\\"\""),
-        Arbitraries.integers().map(String::valueOf),
-        Arbitraries.doubles().map(String::valueOf).filter(s -> !s.contains("N") && !s.contains("I")),
-        Arbitraries.strings().all().ofMaxLength(20).map(s -> JsonArray.of(s).encode().replaceAll("^\\[|]$", "")));
-    if (depth == 0) {
-      return scalar;
-    }
-    Arbitrary<String> inner = jsonValue(depth - 1);
-    return Arbitraries.frequencyOf(
-        Tuple.of(3, scalar),
-        Tuple.of(1, inner.list().ofMaxSize(4).map(vs -> "[" + String.join(",", vs) + "]")),
-        Tuple.of(1, Combinators.combine(Arbitraries.of(FIELDS), inner).as((k, v) -> "\"" + k + "\":" + v)
-            .list().ofMaxSize(4).map(fs -> "{" + String.join(",", fs) + "}")));
+  static String jsonValue(Gen g, int depth) {
+    return switch (depth == 0 ? 0 : g.weighted(3, 1, 1)) {
+      case 0 -> switch (g.between(0, 3)) {
+        case 0 -> g.of(SCALARS);
+        case 1 -> String.valueOf(g.anyInt());
+        case 2 -> String.valueOf(g.anyDouble());
+        default -> JsonArray.of(g.anyString(20)).encode().replaceAll("^\\[|]$", "");
+      };
+      case 1 -> "[" + String.join(",", g.list(0, 4, () -> jsonValue(g, depth - 1))) + "]";
+      default -> "{" + String.join(",", g.list(0, 4, () -> "\"" + g.of(FIELDS) + "\":" + jsonValue(g, depth - 1)))
+          + "}";
+    };
   }
 
-  @Provide
-  Arbitrary<Bytes> hugeBodies() {
-    Arbitrary<Integer> depth = Arbitraries.integers().between(1, 100_000).withDistribution(
-        net.jqwik.api.RandomDistribution.biased());
-    Arbitrary<byte[]> deepArrays = Combinators.combine(depth, Arbitraries.of(true, false), Arbitraries.of(FIELDS))
-        .as((d, closed, f) -> deep("[", "]", d, closed, "{\"model\":\"" + MODEL_OPEN + "\",\"" + f + "\":"));
-    Arbitrary<byte[]> deepObjects = Combinators.combine(depth, Arbitraries.of(true, false), Arbitraries.of(FIELDS))
-        .as((d, closed, f) -> deep("{\"a\":", "}", d, closed, "{\"model\":\"" + MODEL_OPEN + "\",\"" + f + "\":"));
-    Arbitrary<byte[]> deepTopLevel = depth.map(d -> deep("[", "]", d, true, ""));
-    Arbitrary<Integer> size = Arbitraries.integers().between(1_000, BODY_LIMIT + 200_000);
-    Arbitrary<byte[]> hugeString = Combinators.combine(size, Arbitraries.of("model", "prompt", "name", "system"))
-        .as((n, f) -> ("{\"model\":\"" + MODEL_OPEN + "\",\"" + f + "\":\"" + "x".repeat(n) + "\"}")
-            .getBytes(StandardCharsets.UTF_8));
-    Arbitrary<byte[]> manyFields = Arbitraries.integers().between(1_000, 80_000).map(n -> {
-      StringBuilder sb = new StringBuilder("{");
-      for (int i = 0; i < n; i++) {
-        sb.append("\"f").append(i).append("\":").append(i).append(',');
+  /** Deep nesting (depths spread over orders of magnitude), bodies near and past the limit, many fields. */
+  private static byte[] hugeBody(Gen g) {
+    String withModel = "{\"model\":\"" + MODEL_OPEN + "\",";
+    String body = switch (g.between(0, 6)) {
+      case 0 -> deep("[", "]", g.biased(1, 100_000), g.bool(), withModel + "\"" + g.of(FIELDS) + "\":");
+      case 1 -> deep("{\"a\":", "}", g.biased(1, 100_000), g.bool(), withModel + "\"" + g.of(FIELDS) + "\":");
+      case 2 -> deep("[", "]", g.biased(1, 100_000), true, "");
+      case 3 -> withModel + "\"" + g.of("model", "prompt", "name", "system") + "\":\""
+          + "x".repeat(g.between(1_000, BODY_LIMIT + 200_000)) + "\"}";
+      case 4 -> {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0, n = g.between(1_000, 80_000); i < n; i++) {
+          sb.append("\"f").append(i).append("\":").append(i).append(',');
+        }
+        yield sb.append("\"model\":\"").append(MODEL_OPEN).append("\"}").toString();
       }
-      return sb.append("\"model\":\"").append(MODEL_OPEN).append("\"}").toString().getBytes(StandardCharsets.UTF_8);
-    });
-    Arbitrary<byte[]> hugeNumber = size.map(n -> ("{\"model\":\"" + MODEL_OPEN + "\",\"options\":{\"num_predict\":"
-        + "9".repeat(Math.min(n, BODY_LIMIT - 100)) + "}}").getBytes(StandardCharsets.UTF_8));
-    Arbitrary<byte[]> manyModels = Arbitraries.integers().between(1_000, 50_000).map(n ->
-        ("{" + "\"model\":\"m\",".repeat(n) + "\"model\":\"" + MODEL_OPEN + "\"}").getBytes(StandardCharsets.UTF_8));
-    return Arbitraries.oneOf(deepArrays, deepObjects, deepTopLevel, hugeString, manyFields, hugeNumber, manyModels)
-        .map(Bytes::new);
+      case 5 -> withModel + "\"options\":{\"num_predict\":"
+          + "9".repeat(Math.min(g.between(1_000, BODY_LIMIT + 200_000), BODY_LIMIT - 100)) + "}}";
+      default -> "{" + "\"model\":\"m\",".repeat(g.between(1_000, 50_000)) + "\"model\":\"" + MODEL_OPEN + "\"}";
+    };
+    return body.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static byte[] deep(String open, String close, int depth, boolean closed, String prefix) {
+  private static String deep(String open, String close, int depth, boolean closed, String prefix) {
     StringBuilder sb = new StringBuilder(prefix);
     sb.append(open.repeat(depth)).append('1');
     if (closed) {
@@ -481,7 +498,7 @@ class HttpFuzzTest {
         sb.append('}');
       }
     }
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
+    return sb.toString();
   }
 
   private static final byte[][] BAD_UTF8 = {
@@ -489,55 +506,32 @@ class HttpFuzzTest {
       {(byte) 0xF0, 0x28, (byte) 0x8C, (byte) 0xBC}, {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80},
       {(byte) 0xFF}, {(byte) 0xFE, (byte) 0xFF}, {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
       {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xE0, (byte) 0x80}, {(byte) 0x80}, {(byte) 0xC3}};
+  /** Where invalid UTF-8 goes: text before and after it. */
+  private static final List<List<String>> UTF8_PLACES = List.of(
+      List.of("{\"model\":\"", "\",\"prompt\":\"hi\",\"stream\":false}"),
+      List.of("{\"model\":\"" + MODEL_OPEN, "\",\"prompt\":\"hi\",\"stream\":false}"),
+      List.of("{\"model\":\"" + MODEL_OPEN + "\",\"prompt\":\"",
+          "\",\"stream\":false,\"options\":{\"num_predict\":1}}"),
+      List.of("{\"model\":\"" + MODEL_OPEN + "\",\"", "\":1}"),
+      List.of("{\"model\":\"" + MODEL_OPEN + "\",", "\"stream\":false}"),
+      List.of("{\"model\":\"" + MODEL_OPEN + "\",\"messages\":[{\"role\":\"user\",\"content\":\"",
+          "\"}],\"stream\":false,\"max_tokens\":1}"));
 
-  @Provide
-  Arbitrary<Bytes> invalidUtf8Bodies() {
-    Arbitrary<byte[]> bad = Arbitraries.of(BAD_UTF8).list().ofMinSize(1).ofMaxSize(3).map(parts -> {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      parts.forEach(out::writeBytes);
-      return out.toByteArray();
-    });
-    Arbitrary<String> where = Arbitraries.of("model", "model-suffix", "prompt", "field-name", "between", "message");
-    Arbitrary<byte[]> placed = Combinators.combine(bad, where).as((b, w) -> {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      Runnable put = () -> out.writeBytes(b);
-      switch (w) {
-        case "model" -> {
-          out.writeBytes("{\"model\":\"".getBytes(StandardCharsets.UTF_8));
-          put.run();
-          out.writeBytes("\",\"prompt\":\"hi\",\"stream\":false}".getBytes(StandardCharsets.UTF_8));
-        }
-        case "model-suffix" -> {
-          out.writeBytes(("{\"model\":\"" + MODEL_OPEN).getBytes(StandardCharsets.UTF_8));
-          put.run();
-          out.writeBytes("\",\"prompt\":\"hi\",\"stream\":false}".getBytes(StandardCharsets.UTF_8));
-        }
-        case "prompt" -> {
-          out.writeBytes(("{\"model\":\"" + MODEL_OPEN + "\",\"prompt\":\"").getBytes(StandardCharsets.UTF_8));
-          put.run();
-          out.writeBytes("\",\"stream\":false,\"options\":{\"num_predict\":1}}".getBytes(StandardCharsets.UTF_8));
-        }
-        case "field-name" -> {
-          out.writeBytes(("{\"model\":\"" + MODEL_OPEN + "\",\"").getBytes(StandardCharsets.UTF_8));
-          put.run();
-          out.writeBytes("\":1}".getBytes(StandardCharsets.UTF_8));
-        }
-        case "between" -> {
-          out.writeBytes(("{\"model\":\"" + MODEL_OPEN + "\",").getBytes(StandardCharsets.UTF_8));
-          put.run();
-          out.writeBytes("\"stream\":false}".getBytes(StandardCharsets.UTF_8));
-        }
-        default -> {
-          out.writeBytes(("{\"model\":\"" + MODEL_OPEN + "\",\"messages\":[{\"role\":\"user\",\"content\":\"")
-              .getBytes(StandardCharsets.UTF_8));
-          put.run();
-          out.writeBytes("\"}],\"stream\":false,\"max_tokens\":1}".getBytes(StandardCharsets.UTF_8));
-        }
-      }
-      return out.toByteArray();
-    });
-    Arbitrary<byte[]> randomBytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(2000);
-    return Arbitraries.frequencyOf(Tuple.of(4, placed), Tuple.of(1, randomBytes)).map(Bytes::new);
+  /**
+   * One to three invalid UTF-8 sequences in a model name, prompt, field name, between fields or a
+   * message; or random bytes.
+   */
+  private static byte[] invalidUtf8Body(Gen g) {
+    if (g.weighted(4, 1) == 1) {
+      return g.bytes(2000);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    List<byte[]> bad = g.list(1, 3, () -> BAD_UTF8[g.between(0, BAD_UTF8.length - 1)]);
+    List<String> place = g.of(UTF8_PLACES);
+    out.writeBytes(place.get(0).getBytes(StandardCharsets.UTF_8));
+    bad.forEach(out::writeBytes);
+    out.writeBytes(place.get(1).getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
   }
 
   private static final List<String> METHODS = List.of("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD",
@@ -548,32 +542,29 @@ class HttpFuzzTest {
   private static final List<String> QUERIES = List.of("", "?", "?a=1", "?a", "?=", "?&&==&", "?a=%zz", "?a=%",
       "?model=x&model=y", "?stream=false", "?a=%C3%28", "?" + "q=1&".repeat(2000), "?a=" + "b".repeat(6000), "?#frag");
 
-  @Provide
-  Arbitrary<Input> arbitraryInputs() {
-    Arbitrary<String> method = Arbitraries.of(METHODS);
-    Arbitrary<String> target = Combinators.combine(Arbitraries.of(ALL_ROUTES), Arbitraries.of(PATH_NOISE),
-        Arbitraries.of(QUERIES), Arbitraries.integers().between(0, 3))
-        .as((route, noise, query, shape) -> switch (shape) {
-          case 0 -> route + query;
-          case 1 -> route + noise + query;
-          case 2 -> noise + route + query;
-          default -> (noise.isEmpty() ? "/" : noise) + query;
-        });
-    Arbitrary<List<byte[]>> headers = Arbitraries.frequencyOf(
-        Tuple.of(4, randomHeader().list().ofMaxSize(6)),
-        Tuple.of(1, absurdHeaders()));
-    Arbitrary<byte[]> body = Arbitraries.oneOf(
-        Arbitraries.of(BODY_ROUTES).map(r -> validBody(r, MODEL_OPEN)),
-        Arbitraries.bytes().array(byte[].class).ofMaxSize(500),
-        Arbitraries.just(new byte[0]));
-    return Combinators.combine(method, target, headers, body, Arbitraries.of(false, true))
-        .as((m, t, hs, b, halfClose) -> {
-          boolean wellFormed = wellFormed(m, t, hs);
-          // A malformed request may leave the server waiting for bytes (a chunked body that is not):
-          // the half-close says none will come. How long a silent client may hold a connection is
-          // the server options' idle timeout, not this test's business.
-          return new Input(OPEN, m, t, hs, b, wellFormed, halfClose || !wellFormed);
-        });
+  /** Any method, a route with path noise and a query, random or absurd headers, any body. */
+  private static Input arbitraryInput(Gen g) {
+    String method = g.of(METHODS);
+    String route = g.of(ALL_ROUTES);
+    String noise = g.of(PATH_NOISE);
+    String query = g.of(QUERIES);
+    String target = switch (g.between(0, 3)) {
+      case 0 -> route + query;
+      case 1 -> route + noise + query;
+      case 2 -> noise + route + query;
+      default -> (noise.isEmpty() ? "/" : noise) + query;
+    };
+    List<byte[]> headers = g.weighted(4, 1) == 0 ? g.list(0, 6, () -> randomHeader(g)) : absurdHeaders(g);
+    byte[] body = switch (g.between(0, 2)) {
+      case 0 -> validBody(g.of(BODY_ROUTES), MODEL_OPEN);
+      case 1 -> g.bytes(500);
+      default -> new byte[0];
+    };
+    boolean wellFormed = wellFormed(method, target, headers);
+    // A malformed request may leave the server waiting for bytes (a chunked body that is not):
+    // the half-close says none will come. How long a silent client may hold a connection is
+    // the server options' idle timeout, not this test's business.
+    return new Input(OPEN, method, target, headers, body, wellFormed, g.bool() || !wellFormed);
   }
 
   /** Whether a server must parse this as HTTP (else closing the connection or a 400 both do). */
@@ -618,126 +609,140 @@ class HttpFuzzTest {
     return h;
   }
 
+  private static final List<String> HEADER_NAMES = List.of("Authorization", "X-Hive-Node", "Content-Type", "Accept",
+      "Origin", "Content-Length", "Transfer-Encoding", "Expect", "Connection", "Upgrade", "Accept-Encoding",
+      "Content-Encoding", "Host", "X-Forwarded-For", "Cookie", "Range");
+  private static final List<String> HEADER_VALUES = List.of("", "Bearer", "Bearer ", "bearer x.y.z", "application/json",
+      "text/plain", "gzip", "deflate", "chunked", "100-continue", "websocket", "-1", "abc", "99999999999999999999", "0",
+      "3", "open", "auth", "no-such-node", "*/*", "close", "keep-alive");
+
   /**
-   * Random header lines. "Upgrade: h2c" is left out: the node answers nothing to it and holds the
+   * A random header line. "Upgrade: h2c" is left out: the node answers nothing to it and holds the
    * connection open (Vert.x's cleartext HTTP/2 upgrade, on by default in the server options, which
    * this test does not own); a client can only hold its own connection that way.
    */
-  private static Arbitrary<byte[]> randomHeader() {
-    Arbitrary<String> name = Arbitraries.oneOf(
-        Arbitraries.of("Authorization", "X-Hive-Node", "Content-Type", "Accept", "Origin", "Content-Length",
-            "Transfer-Encoding", "Expect", "Connection", "Upgrade", "Accept-Encoding", "Content-Encoding", "Host",
-            "X-Forwarded-For", "Cookie", "Range"),
-        Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(30),
-        Arbitraries.strings().all().ofMaxLength(10));
-    Arbitrary<byte[]> value = Arbitraries.oneOf(
-        Arbitraries.of("", "Bearer", "Bearer ", "bearer x.y.z", "application/json", "text/plain", "gzip", "deflate",
-            "chunked", "100-continue", "websocket", "-1", "abc", "99999999999999999999", "0", "3", "open",
-            "auth", "no-such-node", "*/*", "close", "keep-alive").map(s -> s.getBytes(StandardCharsets.ISO_8859_1)),
-        Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(200).map(s -> s.getBytes(StandardCharsets.ISO_8859_1)),
-        Arbitraries.bytes().array(byte[].class).ofMaxSize(60));
-    return Combinators.combine(name, value).as((n, v) -> header(n.getBytes(StandardCharsets.UTF_8), v));
+  private static byte[] randomHeader(Gen g) {
+    String name = switch (g.between(0, 2)) {
+      case 0 -> g.of(HEADER_NAMES);
+      case 1 -> g.chars('!', '~', 1, 30);
+      default -> g.anyString(10);
+    };
+    byte[] value = switch (g.between(0, 2)) {
+      case 0 -> g.of(HEADER_VALUES).getBytes(StandardCharsets.ISO_8859_1);
+      case 1 -> g.chars(' ', '~', 0, 200).getBytes(StandardCharsets.ISO_8859_1);
+      default -> g.bytes(60);
+    };
+    return header(name.getBytes(StandardCharsets.UTF_8), value);
   }
 
-  /** One enormous header, or thousands of small ones. */
-  private static Arbitrary<List<byte[]>> absurdHeaders() {
-    Arbitrary<List<byte[]>> oneHuge = Combinators.combine(
-        Arbitraries.of("Authorization", "X-Hive-Node", "Cookie", "X-Big"),
-        Arbitraries.integers().between(4_000, 1 << 20))
-        .as((n, len) -> List.of(header(n.getBytes(StandardCharsets.US_ASCII),
-            "a".repeat(len).getBytes(StandardCharsets.US_ASCII))));
-    Arbitrary<List<byte[]>> many = Arbitraries.integers().between(50, 10_000).map(count -> {
-      List<byte[]> hs = new ArrayList<>(count);
-      for (int i = 0; i < count; i++) {
-        hs.add(("X-H" + i + ": v").getBytes(StandardCharsets.US_ASCII));
+  /** One enormous header, thousands of small ones, or one enormous header name. */
+  private static List<byte[]> absurdHeaders(Gen g) {
+    return switch (g.between(0, 2)) {
+      case 0 -> {
+        String name = g.of("Authorization", "X-Hive-Node", "Cookie", "X-Big");
+        String value = "a".repeat(g.between(4_000, 1 << 20));
+        yield List.of(header(name.getBytes(StandardCharsets.US_ASCII), value.getBytes(StandardCharsets.US_ASCII)));
       }
-      return hs;
-    });
-    Arbitrary<List<byte[]>> hugeName = Arbitraries.integers().between(4_000, 100_000)
-        .map(len -> List.of(("X" + "n".repeat(len) + ": v").getBytes(StandardCharsets.US_ASCII)));
-    return Arbitraries.oneOf(oneHuge, many, hugeName);
-  }
-
-  @Provide
-  Arbitrary<Bytes> authorizations() {
-    Arbitrary<String> b64 = Arbitraries.strings().all().ofMaxLength(60)
-        .map(s -> Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8)));
-    Arbitrary<String> header = Arbitraries.oneOf(
-        Arbitraries.of("{\"alg\":\"none\"}", "{\"alg\":\"NONE\",\"typ\":\"JWT\"}", "{\"alg\":\"HS256\"}",
-            "{\"alg\":\"RS256\",\"kid\":\"x\"}", "{\"alg\":\"ES256\"}", "{\"alg\":5}", "{\"alg\":null}", "{}", "[]",
-            "null", "{\"alg\":\"HS256\",\"crit\":[\"x\"]}", "{\"alg\":\"HS256\",\"kid\":{\"a\":1}}", "\"alg\"",
-            "{\"alg\":\"" + "H".repeat(5000) + "\"}"),
-        jsonValue(2));
-    Arbitrary<String> forged = Combinators.combine(header, claims(), b64, Arbitraries.integers().between(2, 4))
-        .as((h, c, sig, parts) -> {
-          String p = Base64.getUrlEncoder().withoutPadding().encodeToString(c.getBytes(StandardCharsets.UTF_8));
-          String hb = Base64.getUrlEncoder().withoutPadding().encodeToString(h.getBytes(StandardCharsets.UTF_8));
-          return String.join(".", List.of(hb, p, sig, sig).subList(0, parts));
-        });
-    // Properly signed: the claims inside a genuine token are attacker-chosen too, on a leaked secret or a lax issuer.
-    Arbitrary<String> signed = claims().map(c -> {
-      try {
-        return sign(new JsonObject(c));
-      } catch (RuntimeException e) {
-        return "x";
+      case 1 -> {
+        int count = g.between(50, 10_000);
+        List<byte[]> hs = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          hs.add(("X-H" + i + ": v").getBytes(StandardCharsets.US_ASCII));
+        }
+        yield hs;
       }
-    });
-    Arbitrary<String> mangledValid = Combinators.combine(Arbitraries.integers().between(0, 400),
-        Arbitraries.chars().range('!', '~')).as((at, ch) -> {
-          int i = at % token.length();
-          return token.substring(0, i) + ch + token.substring(Math.min(token.length(), i + 1));
-        });
-    Arbitrary<String> truncatedValid = Arbitraries.integers().between(0, 400).map(n -> token.substring(0,
-        Math.min(n, token.length())));
-    Arbitrary<String> scheme = Arbitraries.of("Bearer ", "bearer ", "BEARER ", "Bearer  ", "Bearer\t", "Basic ", "",
-        "Bearer", "Token ", "Bearer Bearer ");
-    Arbitrary<byte[]> bearer = Combinators.combine(scheme,
-        Arbitraries.oneOf(forged, signed, mangledValid, truncatedValid, b64,
-            Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(300)))
-        .as((s, t) -> (s + t).getBytes(StandardCharsets.UTF_8));
-    Arbitrary<byte[]> rawBytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(200)
-        .map(b -> {
-          byte[] out = Arrays.copyOf("Bearer ".getBytes(StandardCharsets.US_ASCII), 7 + b.length);
-          System.arraycopy(b, 0, out, 7, b.length);
-          return out;
-        });
-    return Arbitraries.frequencyOf(Tuple.of(6, bearer), Tuple.of(1, rawBytes)).map(Bytes::new);
+      default -> List.of(("X" + "n".repeat(g.between(4_000, 100_000)) + ": v").getBytes(StandardCharsets.US_ASCII));
+    };
   }
 
-  /** Token claims with the right names and any values. */
-  private static Arbitrary<String> claims() {
+  private static final List<String> SCHEMES = List.of("Bearer ", "bearer ", "BEARER ", "Bearer  ", "Bearer\t", "Basic ",
+      "", "Bearer", "Token ", "Bearer Bearer ");
+  private static final List<String> JWT_HEADERS = List.of("{\"alg\":\"none\"}", "{\"alg\":\"NONE\",\"typ\":\"JWT\"}",
+      "{\"alg\":\"HS256\"}", "{\"alg\":\"RS256\",\"kid\":\"x\"}", "{\"alg\":\"ES256\"}", "{\"alg\":5}",
+      "{\"alg\":null}", "{}", "[]", "null", "{\"alg\":\"HS256\",\"crit\":[\"x\"]}",
+      "{\"alg\":\"HS256\",\"kid\":{\"a\":1}}", "\"alg\"",
+      "{\"alg\":\"" + "H".repeat(5000) + "\"}");
+
+  /**
+   * An Authorization value: a scheme and forged, properly signed, mangled or truncated tokens, or
+   * random text; now and then raw bytes after "Bearer ".
+   */
+  private static byte[] authorization(Gen g) {
+    if (g.weighted(6, 1) == 1) {
+      byte[] raw = g.bytes(200);
+      byte[] out = Arrays.copyOf("Bearer ".getBytes(StandardCharsets.US_ASCII), 7 + raw.length);
+      System.arraycopy(raw, 0, out, 7, raw.length);
+      return out;
+    }
+    String scheme = g.of(SCHEMES);
+    String credentials = switch (g.between(0, 5)) {
+      case 0 -> {
+        String header = g.bool() ? g.of(JWT_HEADERS) : jsonValue(g, 2);
+        String payload = claims(g);
+        String signature = base64Url(g.anyString(60));
+        yield String.join(".", List.of(base64Url(header), base64Url(payload), signature, signature)
+            .subList(0, g.between(2, 4)));
+      }
+      // Properly signed: the claims inside a genuine token are attacker-chosen too, on a leaked secret or a lax issuer.
+      case 1 -> {
+        String claims = claims(g);
+        try {
+          yield sign(new JsonObject(claims));
+        } catch (RuntimeException e) {
+          yield "x"; // claims the signer refuses: any junk token will do
+        }
+      }
+      case 2 -> {
+        int i = g.between(0, 400) % token.length();
+        yield token.substring(0, i) + (char) g.between('!', '~') + token.substring(Math.min(token.length(), i + 1));
+      }
+      case 3 -> token.substring(0, Math.min(g.between(0, 400), token.length()));
+      case 4 -> base64Url(g.anyString(60));
+      default -> g.chars(' ', '~', 0, 300);
+    };
+    return (scheme + credentials).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String base64Url(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static final List<String> SCOPES = List.of("\"inference\"", "\"admin models:read inference\"",
+      "[\"inference\",5,null,[\"admin\"]]", "\"\"", "\"   \"");
+  private static final List<String> MODEL_CLAIMS = List.of("[\"llama3.2\"]", "\"llama3.2,phi3\"", "[]", "[null]",
+      "[5,{\"a\":1},[[]]]", "\",,,\"", "[\"*\"]", "[\"\"]", "[\"llama3.2:*\"]");
+  private static final List<String> LIMITS = List.of("{\"rpm\":1}", "{\"rpm\":-5}", "{\"concurrent\":1e300}",
+      "{\"rpm\":\"x\"}", "{\"concurrent\":0.5}", "{\"rpm\":9223372036854775807}");
+  private static final List<String> SUBJECTS = List.of("\"fuzzer\"", "\"\"", "\" \"", "5", "null", "[]",
+      "\"" + "s".repeat(10000) + "\"", "\"\\u0000\"", "\"a\\nb\"");
+
+  /** Token claims with the right names and any values; each claim present or not. */
+  private static String claims(Gen g) {
     long now = System.currentTimeMillis() / 1000;
-    Arbitrary<String> exp = Arbitraries.of(Long.toString(now + 3600), Long.toString(now - 3600), "1e300", "-1e300",
+    String exp = g.of(Long.toString(now + 3600), Long.toString(now - 3600), "1e300", "-1e300",
         "\"" + (now + 3600) + "\"", "null", "9223372036854775807", "1.5e10", "true", "[]", "{}", "0");
-    Arbitrary<String> value = jsonValue(2);
-    Arbitrary<String> scope = Arbitraries.oneOf(Arbitraries.of("\"inference\"", "\"admin models:read inference\"",
-        "[\"inference\",5,null,[\"admin\"]]", "\"\"", "\"   \""), value);
-    Arbitrary<String> models = Arbitraries.oneOf(Arbitraries.of("[\"llama3.2\"]", "\"llama3.2,phi3\"", "[]", "[null]",
-        "[5,{\"a\":1},[[]]]", "\",,,\"", "[\"*\"]", "[\"\"]", "[\"llama3.2:*\"]"), value);
-    Arbitrary<String> limits = Arbitraries.oneOf(Arbitraries.of("{\"rpm\":1}", "{\"rpm\":-5}", "{\"concurrent\":1e300}",
-        "{\"rpm\":\"x\"}", "{\"concurrent\":0.5}", "{\"rpm\":9223372036854775807}"), value);
-    Arbitrary<String> sub = Arbitraries.oneOf(Arbitraries.of("\"fuzzer\"", "\"\"", "\" \"", "5", "null", "[]",
-        "\"" + "s".repeat(10000) + "\"", "\"\\u0000\"", "\"a\\nb\""), value);
-    return Combinators.combine(exp, scope, models, limits, sub, Arbitraries.integers().between(0, 31))
-        .as((e, sc, m, l, s, present) -> {
-          List<String> fields = new ArrayList<>();
-          if ((present & 1) == 0) {
-            fields.add("\"exp\":" + e);
-          }
-          if ((present & 2) == 0) {
-            fields.add("\"sub\":" + s);
-          }
-          if ((present & 4) == 0) {
-            fields.add("\"scope\":" + sc);
-          }
-          if ((present & 8) != 0) {
-            fields.add("\"models\":" + m);
-          }
-          if ((present & 16) != 0) {
-            fields.add("\"limits\":" + l);
-          }
-          return "{" + String.join(",", fields) + "}";
-        });
+    String scope = g.bool() ? g.of(SCOPES) : jsonValue(g, 2);
+    String models = g.bool() ? g.of(MODEL_CLAIMS) : jsonValue(g, 2);
+    String limits = g.bool() ? g.of(LIMITS) : jsonValue(g, 2);
+    String sub = g.bool() ? g.of(SUBJECTS) : jsonValue(g, 2);
+    int present = g.between(0, 31);
+    List<String> fields = new ArrayList<>();
+    if ((present & 1) == 0) {
+      fields.add("\"exp\":" + exp);
+    }
+    if ((present & 2) == 0) {
+      fields.add("\"sub\":" + sub);
+    }
+    if ((present & 4) == 0) {
+      fields.add("\"scope\":" + scope);
+    }
+    if ((present & 8) != 0) {
+      fields.add("\"models\":" + models);
+    }
+    if ((present & 16) != 0) {
+      fields.add("\"limits\":" + limits);
+    }
+    return "{" + String.join(",", fields) + "}";
   }
 
   private static String sign(JsonObject claims) {
