@@ -27,8 +27,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -134,7 +136,8 @@ public final class HiveNode implements NodeControl {
     if (config.tls().meshTls()) {
       MeshTls.eventBus(bus, config.tls());
     }
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setEventBusOptions(bus);
+    VertxOptions options = vertxOptions(System.getProperties()).setEventLoopPoolSize(config.eventLoops())
+        .setEventBusOptions(bus);
     // Not bound to the node's event loops: a failed start closes them before reporting.
     Promise<HiveNode> started = Promise.promise();
     Vertx.builder().with(options).withClusterManager(cluster).buildClustered().onComplete(built -> {
@@ -152,6 +155,26 @@ public final class HiveNode implements NodeControl {
       });
     });
     return started.future();
+  }
+
+  private static final String VERTX_OPTION = "vertx.options.";
+
+  /**
+   * Vert.x's own tuning as its launcher takes it, {@code -Dvertx.options.NAME=VALUE} (for instance
+   * {@code maxEventLoopExecuteTime} and {@code blockedThreadCheckInterval}, which tests lower to
+   * catch a blocked event loop); Vert.x defaults otherwise.
+   */
+  static VertxOptions vertxOptions(Properties system) {
+    JsonObject json = new JsonObject();
+    for (String key : system.stringPropertyNames()) {
+      if (key.startsWith(VERTX_OPTION)) {
+        String value = system.getProperty(key).trim();
+        json.put(key.substring(VERTX_OPTION.length()), value.matches("-?\\d+") ? (Object) Long.parseLong(value)
+            : value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false") ? (Object) Boolean.parseBoolean(value)
+            : value);
+      }
+    }
+    return new VertxOptions(json);
   }
 
   private Future<HiveNode> boot() {

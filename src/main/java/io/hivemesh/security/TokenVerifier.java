@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import java.util.ArrayList;
@@ -53,8 +54,16 @@ public final class TokenVerifier {
       verified.remove(token);
       return Future.failedFuture(AuthException.unauthorized("token expired"));
     }
-    return jwt.authenticate(new TokenCredentials(token))
-        .recover(err -> Future.failedFuture(AuthException.unauthorized(unsigned(token) ? UNSIGNED : reason(err))))
+    Future<User> authenticated;
+    try {
+      authenticated = jwt.authenticate(new TokenCredentials(token));
+    } catch (ClassCastException | NullPointerException e) {
+      // vertx-auth-jwt throws, rather than fails, on a signed token whose exp, iat or nbf is not a number.
+      authenticated = Future.failedFuture(AuthException.unauthorized("token claims exp, iat and nbf must be numbers"));
+    }
+    return authenticated
+        .recover(err -> Future.failedFuture(err instanceof AuthException refusal ? refusal
+            : AuthException.unauthorized(unsigned(token) ? UNSIGNED : reason(err))))
         .map(user -> {
           // The principal drops exp/iat/nbf; the token's full claims are kept here.
           JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
@@ -74,8 +83,12 @@ public final class TokenVerifier {
     if (!(sub instanceof String subject) || subject.isBlank()) {
       throw AuthException.unauthorized("token has no sub claim");
     }
+    // An exp far in the future (1e300) must not overflow into the past: the cached token would then
+    // pass once and be "expired" from its second request on.
+    long expiresAt = expSeconds.longValue() >= (Long.MAX_VALUE - leewayMillis) / 1000 ? Long.MAX_VALUE
+        : expSeconds.longValue() * 1000 + leewayMillis;
     return new Caller(subject, Scope.parse(scopeWords(claims)), ModelAccess.of(models(claims)),
-        limits(claims).orElse(defaults), expSeconds.longValue() * 1000 + leewayMillis);
+        limits(claims).orElse(defaults), expiresAt);
   }
 
   /** {@code scope} as a space-separated string, or a list as some identity providers send it. */

@@ -10,6 +10,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +24,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,5 +126,57 @@ class TokenVerifierTest {
         .contains("holds a private key"));
     Path jwks = Files.writeString(dir.resolve("empty.json"), "{\"keys\":[]}");
     assertTrue(assertThrows(ConfigException.class, () -> keys(List.of(), jwks)).getMessage().contains("has no \"keys\""));
+  }
+
+  /**
+   * Time claims of the wrong type in a correctly signed token (exp as a string, a bool or null, iat as
+   * a list) are a 401, not an exception out of verify: HttpFuzzTest found them answered with 500.
+   */
+  @Test
+  void timeClaimsOfTheWrongTypeAreUnauthorized() throws Exception {
+    Path secret = Files.writeString(dir.resolve("hs.secret"), KeyFiles.newHmacSecret() + "\n");
+    TokenVerifier verifier = new TokenVerifier(vertx, AuthConfig.of(secret, List.of(), null, null, null,
+        Duration.ofSeconds(5), false, Limits.NONE));
+    JWTAuth signer = JWTAuth.create(vertx,
+        new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+            .setAlgorithm("HS256").setBuffer(KeyFiles.hmacSecret("secret", secret))));
+    long inAnHour = System.currentTimeMillis() / 1000 + 3600;
+    for (JsonObject claims : List.of(
+        new JsonObject().put("sub", "x").put("exp", Long.toString(inAnHour)),
+        new JsonObject().put("sub", "x").put("exp", true),
+        new JsonObject().put("sub", "x").putNull("exp"),
+        new JsonObject().put("sub", "x").put("exp", inAnHour).putNull("iat"),
+        new JsonObject().put("sub", "x").put("exp", inAnHour).put("iat", new JsonArray().add(1)),
+        new JsonObject().put("sub", "x").put("exp", inAnHour).put("nbf", "soon"))) {
+      String token = signer.generateToken(claims, new JWTOptions().setAlgorithm("HS256")
+          .setNoTimestamp(true));
+      Future<Caller> verified;
+      try {
+        verified = verifier.verify("Bearer " + token);
+      } catch (RuntimeException e) {
+        throw new AssertionError("verify threw for " + claims, e);
+      }
+      ExecutionException failed = assertThrows(ExecutionException.class,
+          () -> await(verified), claims.encode());
+      AuthException refusal = (AuthException) failed.getCause();
+      assertEquals(401, refusal.status(), claims.encode());
+    }
+  }
+
+  /** A token whose exp is absurdly far away stays valid on its second request (the cached one) too. */
+  @Test
+  void anExpFarAwayDoesNotOverflowIntoThePast() throws Exception {
+    Path secret = Files.writeString(dir.resolve("far.secret"), KeyFiles.newHmacSecret() + "\n");
+    TokenVerifier verifier = new TokenVerifier(vertx, AuthConfig.of(secret, List.of(), null, null, null,
+        Duration.ofSeconds(5), false, Limits.NONE));
+    JWTAuth signer = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+        .setAlgorithm("HS256").setBuffer(KeyFiles.hmacSecret("secret", secret))));
+    for (Object exp : List.of(1e300, Long.MAX_VALUE, Long.MAX_VALUE / 1000)) {
+      String token = signer.generateToken(new JsonObject().put("sub", "x").put("exp", exp),
+          new JWTOptions().setAlgorithm("HS256").setNoTimestamp(true));
+
+      assertEquals("x", await(verifier.verify("Bearer " + token)).subject(), "first use, exp " + exp);
+      assertEquals("x", await(verifier.verify("Bearer " + token)).subject(), "cached, exp " + exp);
+    }
   }
 }

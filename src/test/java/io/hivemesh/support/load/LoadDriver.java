@@ -161,13 +161,13 @@ public final class LoadDriver implements AutoCloseable {
   private void send(RequestRecord record) {
     String body = body(record);
     long start = entryCursor.getAndIncrement();
-    RawHttp.Reply last = null;
+    StreamingPost.Reply last = null;
     Entry entry = null;
     for (int round = 0; round < options.rounds(); round++) {
       List<Entry> pool = List.copyOf(entries);
       for (int i = 0; i < pool.size(); i++) {
         entry = pool.get((int) ((start + i) % pool.size()));
-        last = RawHttp.post(entry.port(), "/api/generate", body, CONNECT_TIMEOUT_MS,
+        last = StreamingPost.post(entry.port(), "/api/generate", body, CONNECT_TIMEOUT_MS,
             (int) options.readTimeout().toMillis(), record::head);
         String refusal = refusal(last);
         if (refusal == null) {
@@ -181,7 +181,7 @@ public final class LoadDriver implements AutoCloseable {
     record.finish(entry == null ? null : entry.name(), RequestRecord.Outcome.REFUSED, last, System.nanoTime());
   }
 
-  private static RequestRecord.Outcome outcome(RawHttp.Reply reply) {
+  private static RequestRecord.Outcome outcome(StreamingPost.Reply reply) {
     return switch (reply.end()) {
       case COMPLETE -> RequestRecord.classify(reply);
       case TIMED_OUT -> RequestRecord.Outcome.HUNG;
@@ -190,16 +190,16 @@ public final class LoadDriver implements AutoCloseable {
   }
 
   /** Why the request was refused before any node accepted it, or null if it was not. */
-  private static String refusal(RawHttp.Reply reply) {
-    if (reply.end() == RawHttp.End.REFUSED) {
+  private static String refusal(StreamingPost.Reply reply) {
+    if (reply.end() == StreamingPost.End.REFUSED) {
       return "connection refused";
     }
-    if (reply.end() == RawHttp.End.BROKEN && reply.status() == 0 && reply.lines().isEmpty()) {
+    if (reply.end() == StreamingPost.End.BROKEN && reply.status() == 0 && reply.lines().isEmpty()) {
       // A node closing its port closes connections it accepted but never read (HAProxy's
       // "empty-response" retry). Were the request served anyway, the sims' logs would show it twice.
       return "closed before any response byte";
     }
-    if (reply.end() == RawHttp.End.COMPLETE && reply.status() == 503 && reply.lines().size() == 1) {
+    if (reply.end() == StreamingPost.End.COMPLETE && reply.status() == 503 && reply.lines().size() == 1) {
       // A node that is leaving or not yet in the mesh refuses before accepting; a full one (busy) does not count.
       for (String state : new String[] {"draining", "starting"}) {
         if (reply.lines().get(0).contains("is " + state + ";")) {

@@ -83,7 +83,7 @@ public final class RequestRecord {
    * Sets the one outcome of this request from what came back; a second call is a bug in the
    * driver and throws, so nothing is ever counted twice.
    */
-  void finish(String entryName, Outcome result, RawHttp.Reply reply, long now) {
+  void finish(String entryName, Outcome result, StreamingPost.Reply reply, long now) {
     if (!outcome.compareAndSet(null, result)) {
       throw new IllegalStateException("request " + id + " already ended as " + outcome.get() + ", now " + result);
     }
@@ -102,7 +102,7 @@ public final class RequestRecord {
   }
 
   /** How a complete reply ends: an answer, an error in Ollama's shape, or neither. */
-  static Outcome classify(RawHttp.Reply reply) {
+  static Outcome classify(StreamingPost.Reply reply) {
     List<String> lines = reply.lines();
     JsonObject last = lines.isEmpty() ? null : parse(lines.get(lines.size() - 1));
     boolean errorLine = last != null && last.getValue("error") instanceof String;

@@ -22,7 +22,7 @@ import java.util.Locale;
  * final chunk), silence past the read timeout. No pooling: a load balancer's retry on a refused
  * connection is then unambiguous, nothing was sent.
  */
-final class RawHttp {
+final class StreamingPost {
 
   enum End { COMPLETE, REFUSED, BROKEN, TIMED_OUT }
 
@@ -30,7 +30,7 @@ final class RawHttp {
   record Reply(End end, int status, String servedBy, List<String> lines, long firstByteNanos, String problem) {
   }
 
-  private RawHttp() {
+  private StreamingPost() {
   }
 
   /** Told of the status and serving site as soon as the head arrives, before the body. */
