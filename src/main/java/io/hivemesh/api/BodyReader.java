@@ -50,7 +50,13 @@ final class BodyReader implements Handler<RoutingContext> {
       ctx.fail(new VertxException("the request body was consumed before it could be read", true));
       return;
     }
-    if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
+    String expect = req.getHeader("Expect");
+    if (expect != null) {
+      if (!"100-continue".equalsIgnoreCase(expect.trim())) {
+        // As Go's server (and so Ollama) answers any other expectation.
+        refuse(ctx, 417, "unsupported Expect header: only 100-continue is understood", true);
+        return;
+      }
       ctx.response().writeContinue();
     }
     Reading reading = new Reading(ctx);
