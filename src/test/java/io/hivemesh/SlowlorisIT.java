@@ -8,13 +8,13 @@ import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
 import io.hivemesh.support.SlowClients;
 import io.hivemesh.support.TestMesh;
+import io.hivemesh.support.proc.HiveJvm;
 import io.hivemesh.support.netns.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,15 +47,13 @@ class SlowlorisIT {
     assumeTrue(openFileLimit() >= ATTACKERS + 2000 || "true".equals(System.getenv("CI")),
         "needs ulimit -n of at least " + (ATTACKERS + 2000));
     Vertx simVertx = Vertx.vertx();
-    Process node = null;
+    HiveJvm node = null;
     try {
       OllamaSim sim = TestMesh.await(OllamaSim.start(simVertx, SimOptions.defaults().withName("sim").withPort(0)
           .withLoadMs(0).withTokensPerSecond(0).withParallel(4).withModels("llama3.2")));
       int port = TestMesh.freePort();
       node = startNode(port, sim.url());
-      awaitListening(node, port);
-      Await.until("the node lists its site's model", Duration.ofSeconds(30), () -> tags(port).contains("llama3.2"),
-          () -> "see " + LOGS.resolve("node.log"));
+      node.awaitReady("lists its site's model", Duration.ofSeconds(60), () -> tags(port).contains("llama3.2"));
       long pid = node.pid();
 
       Latencies quiet = streamRequests(port, 50);
@@ -110,42 +107,20 @@ class SlowlorisIT {
       assertTrue(tags(port).contains("llama3.2"), "the node still answers");
     } finally {
       if (node != null) {
-        node.destroy();
-        if (!node.waitFor(30, TimeUnit.SECONDS)) {
-          node.destroyForcibly();
-        }
+        node.stop();
       }
       TestMesh.await(simVertx.close());
     }
   }
 
-  private static Process startNode(int port, String ollama) throws IOException {
-    Path jar = Path.of("target", "hive.jar").toAbsolutePath();
-    assertTrue(Files.isRegularFile(jar), jar + " is missing: integration tests run after 'mvn package' builds it");
-    Files.createDirectories(LOGS);
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-        "-Xmx256m", "-XX:-UsePerfData", "-Djava.net.preferIPv4Stack=true", "-jar", jar.toString(), "node",
-        "--name", "slowloris", "--host", "127.0.0.1", "--port", String.valueOf(port), "--ollama", ollama,
+  private static HiveJvm startNode(int port, String ollama) {
+    List<String> args = List.of("--name", "slowloris", "--host", "127.0.0.1", "--port", String.valueOf(port),
+        "--ollama", ollama,
         "--cluster-name", "hive-slowloris-" + UUID.randomUUID(), "--cluster-host", "127.0.0.1",
         "--cluster-port", String.valueOf(TestMesh.freePort()), "--bus-port", "0", "--event-loops", "2",
         "--insecure-no-auth", "--max-connections", "12000", "--max-requests", "100",
-        "--header-timeout", HEADER_TIMEOUT_S + "s", "--body-timeout", BODY_TIMEOUT_S + "s", "--keep-alive-timeout", "5s"));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(LOGS.resolve("node.log").toFile()).start();
-  }
-
-  private static void awaitListening(Process node, int port) {
-    Await.until("the node listens on " + port, Duration.ofSeconds(60), () -> {
-      if (!node.isAlive()) {
-        throw new AssertionError("the node exited with " + node.exitValue() + "; see " + LOGS.resolve("node.log"));
-      }
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    }, () -> "see " + LOGS.resolve("node.log"));
+        "--header-timeout", HEADER_TIMEOUT_S + "s", "--body-timeout", BODY_TIMEOUT_S + "s", "--keep-alive-timeout", "5s");
+    return HiveJvm.startLocal("slowloris", LOGS.resolve("node.log"), HiveJvm.command(List.of(), "node", args));
   }
 
   private static HttpClient client() {

@@ -72,6 +72,10 @@ public final class HiveJvm {
     return name;
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
