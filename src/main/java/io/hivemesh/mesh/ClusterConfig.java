@@ -22,6 +22,9 @@ import java.util.List;
  */
 public final class ClusterConfig {
 
+  /** The member attribute naming the node's site: lets a second node of one name be refused at once. */
+  public static final String SITE_ATTRIBUTE = "hive.site";
+
   static {
     // Before any Hazelcast class logs: its config loader speaks before the config is read.
     System.setProperty("hazelcast.logging.type", "slf4j");
@@ -51,6 +54,7 @@ public final class ClusterConfig {
   public static Config bind(Config config, NodeConfig node, String host, List<String> members) {
     config.setClusterName(node.clusterName());
     config.setProperty("hazelcast.socket.bind.any", "false");
+    config.getMemberAttributeConfig().setAttribute(SITE_ATTRIBUTE, node.name());
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(node.clusterPort()).setPortAutoIncrement(false);
     if (!host.equals(node.clusterHost())) {

@@ -131,23 +131,16 @@ public final class ClusterSync {
 
   /**
    * Two live nodes with one name would share inbox addresses and corrupt each other's streams, so
-   * this runs before the inboxes exist. An entry left by a crashed node of the same name does not
-   * count: its member is gone.
+   * this runs before the inboxes exist. It asks the member list, not the load map, whose entry can
+   * lapse for a moment when its node is starved; a crashed node of the same name counts until the
+   * cluster removes its member.
    */
   public Future<Void> refuseDuplicateName() {
-    return vertx.executeBlocking(() -> {
-      String existing = loadMap.get(site);
-      if (existing == null) {
-        return null;
-      }
-      String owner = SiteState.fromJson(new JsonObject(existing)).nodeId();
-      boolean alive = hazelcast.getCluster().getMembers().stream()
-          .anyMatch(m -> !m.localMember() && owner.equals(m.getAttribute(NODE_ID_ATTRIBUTE)));
-      if (alive) {
-        throw new io.hivemesh.config.ConfigException("--name: a node named '" + site + "' is already in the mesh");
-      }
-      return null;
-    });
+    boolean taken = hazelcast.getCluster().getMembers().stream()
+        .anyMatch(m -> !m.localMember() && site.equals(m.getAttribute(ClusterConfig.SITE_ATTRIBUTE)));
+    return taken
+        ? Future.failedFuture(new io.hivemesh.config.ConfigException("--name: a node named '" + site + "' is already in the mesh"))
+        : Future.succeededFuture();
   }
 
   /** Publishes this site's state now (and its inventory if it changed): called on every refresh and on change. */
