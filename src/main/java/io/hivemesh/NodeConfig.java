@@ -107,7 +107,11 @@ public record NodeConfig(
       OptionSpec.of("drain-timeout", "30s", "on SIGTERM or POST /hive/drain: how long in-flight requests may take to finish"));
 
   public static NodeConfig parse(String[] args, Map<String, String> env) {
-    Settings s = Settings.resolve(OPTIONS, args, env);
+    return from(Settings.resolve(OPTIONS, args, env));
+  }
+
+  /** Validates resolved options: every check a node makes at start, also run by {@code hive config check}. */
+  public static NodeConfig from(Settings s) {
     String name = s.string("name");
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
       throw new ConfigException("--name: expected letters, digits, '.', '_' or '-' (at most 63), got '" + name + "'");

@@ -1,9 +1,8 @@
 package io.hivemesh.config;
 
-import java.io.IOException;
-import java.io.Reader;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * Resolved option values of one command. Precedence, highest first: command-line flag,
@@ -40,11 +37,39 @@ public final class Settings {
    * the {@code config} option (if the command declares one).
    */
   public static Settings resolve(List<OptionSpec> specList, String[] args, Map<String, String> env) {
+    Map<String, OptionSpec> specs = byName(specList);
+    Map<String, String> flags = parseArgs(specs, args);
+    String configFile = flags.getOrDefault("config", env.get("HIVE_CONFIG"));
+    FileContents file = null;
+    if (configFile != null && specs.containsKey("config")) {
+      file = readFile(specList, Path.of(configFile));
+      if (!file.problems().isEmpty()) {
+        throw file.problems().get(0);
+      }
+    }
+    return layered(specs, flags, env, file);
+  }
+
+  /**
+   * The options as a config file alone sets them: its values over the defaults, with {@code flags}
+   * (option name to value) over both and no environment. Keys that are no option are left out;
+   * they are in {@link FileContents#problems()}.
+   */
+  public static Settings fromFile(List<OptionSpec> specList, FileContents file, Map<String, String> flags) {
+    return layered(byName(specList), flags, Map.of(), file);
+  }
+
+  private static Map<String, OptionSpec> byName(List<OptionSpec> specList) {
     Map<String, OptionSpec> specs = new LinkedHashMap<>();
     for (OptionSpec spec : specList) {
       specs.put(spec.name(), spec);
     }
-    Map<String, String> flags = parseArgs(specs, args);
+    return specs;
+  }
+
+  /** Precedence, lowest first: default, file, environment, flag. */
+  private static Settings layered(Map<String, OptionSpec> specs, Map<String, String> flags, Map<String, String> env,
+                                  FileContents file) {
     Map<String, String> values = new LinkedHashMap<>();
     Map<String, String> origin = new LinkedHashMap<>();
     for (OptionSpec spec : specs.values()) {
@@ -53,11 +78,10 @@ public final class Settings {
         origin.put(spec.name(), "--" + spec.name());
       }
     }
-    String configFile = flags.getOrDefault("config", env.get("HIVE_CONFIG"));
-    if (configFile != null && specs.containsKey("config")) {
-      for (Map.Entry<String, String> e : readConfigFile(Path.of(configFile), specs).entrySet()) {
+    if (file != null) {
+      for (Map.Entry<String, String> e : file.values().entrySet()) {
         values.put(e.getKey(), e.getValue());
-        origin.put(e.getKey(), "'" + e.getKey() + "' in " + configFile);
+        origin.put(e.getKey(), "'" + e.getKey() + "' in " + file.file());
       }
     }
     for (OptionSpec spec : specs.values()) {
@@ -72,6 +96,39 @@ public final class Settings {
       origin.put(e.getKey(), "--" + e.getKey());
     }
     return new Settings(specs, values, origin);
+  }
+
+  /**
+   * A config file's entries that are options, as text (a list becomes comma-separated), and one
+   * problem per key that is no option of the command or holds a map.
+   */
+  public record FileContents(Path file, Map<String, String> values, List<ConfigException> problems) {
+  }
+
+  /** Reads a YAML config file of {@code option: value} lines; unreadable or invalid YAML is thrown. */
+  public static FileContents readFile(List<OptionSpec> specList, Path file) {
+    Map<String, OptionSpec> specs = byName(specList);
+    Map<String, String> out = new LinkedHashMap<>();
+    List<ConfigException> problems = new ArrayList<>();
+    for (Map.Entry<String, Object> e : YamlConfigFile.read(file).getMap().entrySet()) {
+      String key = e.getKey();
+      if (!specs.containsKey(key) || key.equals("config")) {
+        problems.add(new ConfigException(key, "unknown key '" + key + "' in " + file));
+        continue;
+      }
+      Object v = e.getValue();
+      if (v instanceof JsonArray array) {
+        v = array.getList();
+      }
+      if (v instanceof List<?> list) {
+        out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
+      } else if (v instanceof Map || v instanceof JsonObject) {
+        problems.add(new ConfigException(key, "'" + key + "' in " + file + " must be a single value"));
+      } else if (v != null) {
+        out.put(key, String.valueOf(v));
+      }
+    }
+    return new FileContents(file, out, problems);
   }
 
   private static Map<String, String> parseArgs(Map<String, OptionSpec> specs, String[] args) {
@@ -107,42 +164,8 @@ public final class Settings {
     return flags;
   }
 
-  private static Map<String, String> readConfigFile(Path file, Map<String, OptionSpec> specs) {
-    Object doc;
-    try (Reader reader = Files.newBufferedReader(file)) {
-      doc = new Yaml().load(reader);
-    } catch (IOException e) {
-      throw new ConfigException("--config: cannot read " + file + ": " + e.getMessage());
-    } catch (YAMLException e) {
-      throw new ConfigException("--config: " + file + " is not valid YAML: "
-          + e.getMessage().lines().findFirst().orElse(""));
-    }
-    Map<String, String> out = new LinkedHashMap<>();
-    if (doc == null) {
-      return out;
-    }
-    if (!(doc instanceof Map<?, ?> map)) {
-      throw new ConfigException("--config: " + file + " must be a map of option: value");
-    }
-    for (Map.Entry<?, ?> e : map.entrySet()) {
-      String key = String.valueOf(e.getKey());
-      if (!specs.containsKey(key) || key.equals("config")) {
-        throw new ConfigException("unknown key '" + key + "' in " + file);
-      }
-      Object v = e.getValue();
-      if (v instanceof List<?> list) {
-        out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
-      } else if (v instanceof Map) {
-        throw new ConfigException("'" + key + "' in " + file + " must be a single value");
-      } else if (v != null) {
-        out.put(key, String.valueOf(v));
-      }
-    }
-    return out;
-  }
-
   private ConfigException bad(String name, String expected) {
-    return new ConfigException(origin.getOrDefault(name, "--" + name) + ": expected " + expected
+    return new ConfigException(name, origin.getOrDefault(name, "--" + name) + ": expected " + expected
         + ", got '" + values.get(name) + "'");
   }
 
@@ -161,7 +184,7 @@ public final class Settings {
   public String string(String name) {
     String v = raw(name);
     if (v == null || v.isBlank()) {
-      throw new ConfigException("--" + name + " is required (or set " + specs.get(name).envName() + ")");
+      throw new ConfigException(name, "--" + name + " is required (or set " + specs.get(name).envName() + ")");
     }
     return v.trim();
   }
@@ -300,7 +323,7 @@ public final class Settings {
         }
       }
       if (!ok) {
-        throw new ConfigException(origin.getOrDefault(name, "--" + name)
+        throw new ConfigException(name, origin.getOrDefault(name, "--" + name)
             + ": expected HOST:PORT entries separated by commas, got '" + hp + "'");
       }
     }

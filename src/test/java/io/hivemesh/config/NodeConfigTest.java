@@ -98,6 +98,16 @@ class NodeConfigTest {
   }
 
   @Test
+  void fileOfCommentsOnlyLeavesTheDefaults(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("hive.yaml");
+    Files.writeString(file, "# every key left to its default\n");
+    NodeConfig c = parse(Map.of("HIVE_CONFIG", file.toString()), "--name", "a");
+    assertEquals(11434, c.port());
+    Files.writeString(file, "");
+    assertEquals(11434, parse(Map.of(), "--config", file.toString(), "--name", "a").port());
+  }
+
+  @Test
   void ttlMustOutliveTwoRefreshes() {
     assertEquals("--entry-ttl: must be at least twice --publish-interval (250ms), got 400ms",
         error(Map.of(), "--name", "a", "--entry-ttl", "400ms"));
