@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.hivemesh.NodeConfig;
 import io.hivemesh.config.OptionSpec;
 import io.hivemesh.config.Settings;
+import io.vertx.core.json.JsonArray;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +80,8 @@ class DeploymentFilesTest {
     for (String name : imageEnv().keySet()) {
       assertTrue(BY_ENV.containsKey(name), "Dockerfile ENV " + name + " is no node option");
     }
-    Settings image = Settings.resolve(NodeConfig.OPTIONS, new String[0], imageEnvWithLocalConfig());
+    assertEquals(List.of("--config", "/opt/hive/hive.yaml"), imageArgs());
+    Settings image = Settings.resolve(NodeConfig.OPTIONS, localArgs(imageArgs(), null), imageEnv());
     Set<Integer> expose = lines.stream().filter(l -> l.startsWith("EXPOSE ")).flatMap(l -> Stream.of(l.substring(7)
         .trim().split("\\s+"))).map(Integer::valueOf).collect(Collectors.toCollection(TreeSet::new));
     assertEquals(new TreeSet<>(Set.of(image.port("port", false), image.port("cluster-port", false),
@@ -96,13 +98,40 @@ class DeploymentFilesTest {
     assertTrue(entry.endsWith("\"-jar\", \"/opt/hive/hive.jar\", \"node\"]"), entry);
   }
 
-  /** The image's environment, its config file (copied from conf/hive.yaml) as this checkout's. */
-  private static Map<String, String> imageEnvWithLocalConfig() throws IOException {
-    Map<String, String> env = imageEnv();
-    assertEquals("/opt/hive/hive.yaml", env.get("HIVE_CONFIG"));
-    assertTrue(dockerfile().stream().anyMatch(l -> l.matches("COPY .*conf/hive\\.yaml /opt/hive/")));
-    env.put("HIVE_CONFIG", "conf/hive.yaml");
-    return env;
+  /** The image's default arguments (CMD), a JSON array. */
+  private static List<String> imageArgs() throws IOException {
+    String cmd = dockerfile().stream().filter(l -> l.startsWith("CMD ")).findFirst().orElseThrow().substring(4);
+    return new JsonArray(cmd).stream().map(String::valueOf).toList();
+  }
+
+  /**
+   * Arguments as the node sees them in this checkout: the image's config file is a copy of
+   * conf/hive.yaml; a --config that names a path of a mount is given {@code local} instead.
+   */
+  private static String[] localArgs(List<String> args, String local) throws IOException {
+    List<String> out = new ArrayList<>(args);
+    int i = out.indexOf("--config");
+    if (i >= 0) {
+      String path = out.get(i + 1);
+      if (path.equals("/opt/hive/hive.yaml")) {
+        assertTrue(dockerfile().stream().anyMatch(l -> l.matches("COPY .*conf/hive\\.yaml /opt/hive/")));
+        out.set(i + 1, "conf/hive.yaml");
+      } else {
+        out.set(i + 1, local);
+      }
+    }
+    return out.toArray(String[]::new);
+  }
+
+  /** The values of every path option that is set (lists split), wherever they came from. */
+  private static List<String> pathValues(Settings node) {
+    List<String> out = new ArrayList<>();
+    for (OptionSpec spec : NodeConfig.OPTIONS) {
+      if (!spec.flag() && !spec.name().equals("config") && node.has(spec.name())) {
+        node.list(spec.name()).stream().filter(v -> v.startsWith("/")).forEach(out::add);
+      }
+    }
+    return out;
   }
 
   // ---- compose ----
@@ -146,27 +175,12 @@ class DeploymentFilesTest {
     }
   }
 
-  /** Every value of a path option, split as the node splits lists. */
-  private static List<String> pathValues(Map<String, String> env) {
-    List<String> out = new ArrayList<>();
-    env.forEach((name, value) -> {
-      if (BY_ENV.containsKey(name)) {
-        for (String part : value.split(",")) {
-          if (part.trim().startsWith("/")) {
-            out.add(part.trim());
-          }
-        }
-      }
-    });
-    return out;
-  }
-
   @Test
   void composeNamesOnlyRealOptionsPortsAndMountedFiles() throws IOException {
     Map<String, Object> compose = map(new Yaml().load(Files.readString(DOCKER.resolve("compose.yaml"))), "compose.yaml");
     Map<String, Object> services = map(compose.get("services"), "services");
     Map<String, Object> secrets = map(compose.get("secrets"), "secrets");
-    Map<String, String> imageEnv = imageEnvWithLocalConfig();
+    Map<String, String> imageEnv = imageEnv();
     Set<String> ollamas = new TreeSet<>();
     Map<String, Settings> nodes = new LinkedHashMap<>();
     List<String> published = new ArrayList<>();
@@ -181,13 +195,13 @@ class DeploymentFilesTest {
       assertEquals("hive-mesh:latest", image, e.getKey());
       assertEquals("docker/Dockerfile", map(service.get("build"), "build").get("dockerfile"));
       Map<String, String> env = strings(service.get("environment"), e.getKey() + " environment");
-      List<String> command = service.get("command") == null ? List.of()
+      List<String> command = service.get("command") == null ? imageArgs()
           : list(service.get("command"), "command").stream().map(String::valueOf).toList();
       assertOptionsOnly(env, command, "compose " + e.getKey());
 
       Map<String, String> effective = new LinkedHashMap<>(imageEnv);
       effective.putAll(env);
-      Settings node = Settings.resolve(NodeConfig.OPTIONS, command.toArray(String[]::new), effective);
+      Settings node = Settings.resolve(NodeConfig.OPTIONS, localArgs(command, null), effective);
       nodes.put(e.getKey(), node);
       assertEquals(e.getKey(), node.string("name"), "each node is named as its service");
       assertEquals(e.getKey(), node.string("cluster-host"), "peers reach a node by its service name");
@@ -196,7 +210,7 @@ class DeploymentFilesTest {
       // Every file a path option names is one of this service's secrets, mounted at /run/secrets/NAME.
       Set<String> mounted = list(service.get("secrets"), e.getKey() + " secrets").stream().map(String::valueOf)
           .collect(Collectors.toSet());
-      for (String path : pathValues(env)) {
+      for (String path : pathValues(node)) {
         assertTrue(path.startsWith("/run/secrets/"), e.getKey() + ": " + path + " is not a mounted secret");
         String secret = path.substring("/run/secrets/".length());
         assertTrue(mounted.contains(secret), e.getKey() + ": secret " + secret + " is not mounted in the service");
@@ -321,7 +335,7 @@ class DeploymentFilesTest {
         env.put(String.valueOf(var.get("name")), String.valueOf(var.get("value")));
       }
     }
-    List<String> args = hive.get("args") == null ? List.of()
+    List<String> args = hive.get("args") == null ? imageArgs()
         : list(hive.get("args"), "args").stream().map(String::valueOf).toList();
     assertOptionsOnly(env, args, "StatefulSet hive");
 
@@ -339,31 +353,16 @@ class DeploymentFilesTest {
     Path configFile = dir.resolve("hive.yaml");
     for (int i = 0; i < replicas; i++) {
       String podName = stsName + "-" + i;
-      Map<String, String> podEnv = new LinkedHashMap<>(imageEnvWithLocalConfig());
+      Map<String, String> podEnv = new LinkedHashMap<>(imageEnv());
       env.forEach((k, v) -> podEnv.put(k, POD_NAME.matcher(v).replaceAll(podName)));
-      for (String path : pathValues(podEnv)) {
-        if (path.equals("/opt/hive/hive.yaml")) {
-          continue;
-        }
-        String mountPath = mounts.keySet().stream().filter(mp -> path.startsWith(mp + "/")).findFirst()
-            .orElseThrow(() -> new AssertionError(path + " is under no volume mount of the hive container"));
-        String key = path.substring(mountPath.length() + 1);
-        Map<String, Object> volume = volumes.get(mounts.get(mountPath));
-        assertNotNull(volume, "volume " + mounts.get(mountPath));
-        if (volume.get("secret") != null) {
-          String secretName = String.valueOf(at(volume, "secret", "secretName"));
-          assertTrue(generatedSecrets.getOrDefault(secretName, Set.of()).contains(key),
-              path + ": secret " + secretName + " has no file " + key);
-        } else {
-          assertEquals("hive-mesh-config", at(volume, "configMap", "name"), path);
-          assertTrue(configData.containsKey(key), path + ": the ConfigMap has no " + key);
-        }
-      }
-      // The pod's own config, with the ConfigMap's file where the pod mounts it.
-      String configPath = podEnv.get("HIVE_CONFIG");
+      // The pod's config file is the ConfigMap's, where the pod mounts it.
+      String configPath = args.get(args.indexOf("--config") + 1);
+      assertVolumeHas(configPath, mounts, volumes, generatedSecrets, configData);
       Files.writeString(configFile, String.valueOf(configData.get(Path.of(configPath).getFileName().toString())));
-      podEnv.put("HIVE_CONFIG", configFile.toString());
-      Settings node = Settings.resolve(NodeConfig.OPTIONS, args.toArray(String[]::new), podEnv);
+      Settings node = Settings.resolve(NodeConfig.OPTIONS, localArgs(args, configFile.toString()), podEnv);
+      for (String path : pathValues(node)) {
+        assertVolumeHas(path, mounts, volumes, generatedSecrets, configData);
+      }
       assertEquals(podName, node.string("name"));
       assertEquals(podName + "." + serviceName, node.string("cluster-host"), "cluster-host: the pod's stable DNS name");
       List<String> join = new ArrayList<>();
@@ -413,6 +412,24 @@ class DeploymentFilesTest {
     Map<String, Object> pdb = only(docs, "PodDisruptionBudget", null);
     assertEquals(selector, at(pdb, "spec", "selector", "matchLabels"));
     assertEquals(1, at(pdb, "spec", "maxUnavailable"));
+  }
+
+  /** {@code path} lies under a mount of the hive container whose volume has that file. */
+  private static void assertVolumeHas(String path, Map<String, String> mounts, Map<String, Map<String, Object>> volumes,
+                                      Map<String, Set<String>> generatedSecrets, Map<String, Object> configData) {
+    String mountPath = mounts.keySet().stream().filter(mp -> path.startsWith(mp + "/")).findFirst()
+        .orElseThrow(() -> new AssertionError(path + " is under no volume mount of the hive container"));
+    String key = path.substring(mountPath.length() + 1);
+    Map<String, Object> volume = volumes.get(mounts.get(mountPath));
+    assertNotNull(volume, "volume " + mounts.get(mountPath));
+    if (volume.get("secret") != null) {
+      String secretName = String.valueOf(at(volume, "secret", "secretName"));
+      assertTrue(generatedSecrets.getOrDefault(secretName, Set.of()).contains(key),
+          path + ": secret " + secretName + " has no file " + key);
+    } else {
+      assertEquals("hive-mesh-config", at(volume, "configMap", "name"), path);
+      assertTrue(configData.containsKey(key), path + ": the ConfigMap has no " + key);
+    }
   }
 
   @Test
