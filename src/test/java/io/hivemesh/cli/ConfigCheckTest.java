@@ -91,6 +91,19 @@ class ConfigCheckTest {
   }
 
   @Test
+  void aNodeStartedWithABadFileStopsWithOneLineNamingTheKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("site.yaml");
+    Files.writeString(file, "name: a\ninsecure-no-auth: true\nconnect-timeout: soon\nprot: 1\n");
+    CliRun r = CliRun.of("node", "--config", file.toString());
+    assertEquals(2, r.code());
+    assertEquals("hive: unknown key 'prot' in " + file + NL, r.err());
+    Files.writeString(file, "name: a\ninsecure-no-auth: true\nconnect-timeout: soon\n");
+    r = CliRun.of("node", "--config", file.toString());
+    assertEquals("hive: 'connect-timeout' in " + file + ": expected a duration such as 500ms, 2s or 10m, got 'soon'" + NL,
+        r.err());
+  }
+
+  @Test
   void usageIsOneLine() {
     CliRun r = CliRun.of("config");
     assertEquals(2, r.code());
