@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 
 /**
  * Resolved option values of one command. Precedence, highest first: command-line flag,
- * environment variable ({@code HIVE_*}), config file ({@code --config}), built-in default.
+ * environment variable ({@code HIVE_*}), config file ({@code --config}, read with vertx-config's
+ * YAML format by {@link YamlConfigFile}), built-in default.
  * Every accessor validates and fails with a {@link ConfigException} naming the option.
  */
 public final class Settings {
