@@ -37,9 +37,10 @@ public final class Report {
       throw new UncheckedIOException(e);
     }
     json.put("scenario", name).put("command", command).put("date", Instant.now().toString())
-        .put("cores", Runtime.getRuntime().availableProcessors());
+        .put("cores", Runtime.getRuntime().availableProcessors()).put("loadAverageAtStart", loadAverage());
     md.append("## ").append(name).append("\n\n`").append(command).append("`  \n")
-        .append(Instant.now()).append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores\n\n");
+        .append(Instant.now()).append(", ").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores, load average at start ").append(loadAverage()).append("\n\n");
   }
 
   public JsonObject json() {
@@ -92,6 +93,8 @@ public final class Report {
 
   /** Writes the JSON and the Markdown; returns every file this report wrote. */
   public List<Path> write() {
+    json.put("loadAverageAtEnd", loadAverage());
+    md.append("Load average at the end: ").append(loadAverage()).append(" (other work on the machine shares its cores).\n");
     try {
       Path j = dir.resolve(name + ".json");
       Path m = dir.resolve(name + ".md");
@@ -102,6 +105,16 @@ public final class Report {
       return List.copyOf(files);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The machine's 1, 5 and 15 minute load averages: how much else wanted the cores meanwhile. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
     }
   }
 

@@ -73,10 +73,12 @@ public final class Rig implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmFlags);
-    // For profiling, e.g. -XX:StartFlightRecording=filename=/tmp/node.jfr (a file per node: %p is the pid).
+    // For profiling, e.g. -XX:StartFlightRecording=filename=/tmp/%n.jfr, where %n becomes the node's name.
     String extra = System.getenv("HIVE_BENCH_NODE_FLAGS");
     if (extra != null && !extra.isBlank()) {
-      cmd.addAll(List.of(extra.trim().split("\\s+")));
+      for (String flag : extra.trim().split("\\s+")) {
+        cmd.add(flag.replace("%n", name));
+      }
     }
     cmd.addAll(OPENS);
     cmd.addAll(List.of("-Djava.net.preferIPv4Stack=true", "-Dhazelcast.phone.home.enabled=false",
