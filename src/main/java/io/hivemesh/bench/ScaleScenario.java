@@ -43,10 +43,11 @@ final class ScaleScenario {
         List.of("m"), List.of("m")), template.work());
     double siteCapacity = SITE.parallel() / service;
     List<Size> sizes = new ArrayList<>();
+    List<String> notFormed = new ArrayList<>();
     for (int n : s.nodes()) {
-      sizes.add(measure(String.valueOf(n), n, Rig.NODE_JVM_FLAGS, s, template, siteCapacity, out));
+      measureOrNote(String.valueOf(n), n, Rig.NODE_JVM_FLAGS, s, template, siteCapacity, out, sizes, notFormed);
     }
-    sizes.add(measure("1 (JVM defaults)", 1, List.of(), s, template, siteCapacity, out));
+    measureOrNote("1 (JVM defaults)", 1, List.of(), s, template, siteCapacity, out, sizes, notFormed);
 
     List<List<Object>> rows = new ArrayList<>();
     JsonArray json = new JsonArray();
@@ -72,13 +73,28 @@ final class ScaleScenario {
         List.of("nodes", "req/s at saturation", "sites' capacity req/s", "share of capacity", "ratio to best",
             "p50 ms at half load", "p99 ms at half load", "failed", "idle RSS MiB (mean)", "idle RSS max",
             "RSS under load (mean)", "RSS under load max"), rows);
-    report.json().put("sizes", json).put("settings", s.toJson()).put("nodeJvmFlags", String.join(" ", Rig.NODE_JVM_FLAGS))
+    for (String note : notFormed) {
+      report.text("Not measured: " + note);
+    }
+    report.json().put("notMeasured", new JsonArray(notFormed)).put("sizes", json).put("settings", s.toJson()).put("nodeJvmFlags", String.join(" ", Rig.NODE_JVM_FLAGS))
         .put("site", new JsonObject().put("tokensPerSecond", SITE.tokensPerSecond()).put("parallel", SITE.parallel())
             .put("answerTokens", ANSWER_TOKENS));
     report.chart("throughput", "Throughput at saturation by mesh size", "requests/s", tputChart);
     report.chart("rss", "Resident memory per node", "MiB", rssChart);
     report.write();
     return report;
+  }
+
+  /** Measures one size; a mesh that does not form in time is reported as such, and the run goes on. */
+  private static void measureOrNote(String label, int n, List<String> jvmFlags, BenchSettings s, Shot template,
+      double siteCapacity, PrintStream out, List<Size> sizes, List<String> notFormed) {
+    try {
+      sizes.add(measure(label, n, jvmFlags, s, template, siteCapacity, out));
+    } catch (IllegalStateException e) {
+      String note = label + " nodes: " + e.getMessage().lines().findFirst().orElse("").replaceAll("; last: .*", "");
+      out.println("scale " + note);
+      notFormed.add(note);
+    }
   }
 
   private static Size measure(String label, int n, List<String> jvmFlags, BenchSettings s, Shot template,
@@ -144,7 +160,7 @@ final class ScaleScenario {
 
   /** Waits until {@code node} lists {@code n} healthy nodes in /hive/nodes. */
   private static void awaitSites(Rig rig, Rig.Node node, int n) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
       try {
