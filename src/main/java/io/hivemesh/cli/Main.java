@@ -15,6 +15,7 @@ public final class Main {
         certs  create the mesh's CA and a TLS certificate per node
         token  mint a JWT for a client of the mesh
         config check FILE   check a node config file; prints every problem
+        bench  compare the mesh with one Ollama, nginx and HAProxy (docs/benchmarks.md)
       """;
 
   private Main() {
@@ -47,7 +48,8 @@ public final class Main {
         case "certs" -> CertsCommand.run(rest, out);
         case "token" -> TokenCommand.run(rest, out);
         case "config" -> ConfigCommand.run(rest, out);
-        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo, certs, token, config)");
+        case "bench" -> BenchCommand.run(rest, out);
+        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo, certs, token, config, bench)");
       }
       return 0;
     } catch (ConfigException e) {

@@ -33,7 +33,17 @@ class MainTest {
         + " TLS (or --insecure-plaintext-mesh)");
     assertOneLine(run("sim", "--port", "1"), "--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
     assertOneLine(run("sim", "--models", "m", "--tokens-per-second", "-3"), "--tokens-per-second: expected a number of at least 0.0, got '-3'");
-    assertOneLine(run("launch"), "unknown command 'launch' (node, sim, demo, certs, token, config)");
+    assertOneLine(run("launch"), "unknown command 'launch' (node, sim, demo, certs, token, config, bench)");
+  }
+
+  @Test
+  void badBenchArgumentsAreOneLineAndStartNothing() {
+    assertOneLine(run("bench"), "bench: name a scenario: overhead, placement, scale or all");
+    assertOneLine(run("bench", "speed"), "bench: unknown scenario 'speed' (overhead, placement, scale, all)");
+    assertOneLine(run("bench", "scale", "--nodes", "1,0"), "--nodes: '0' is not a whole number from 1 to 64");
+    CliRun help = run("bench", "overhead", "--help");
+    assertEquals(0, help.code());
+    assertTrue(help.out().contains("--loads VALUE"), help.out());
   }
 
   @Test
