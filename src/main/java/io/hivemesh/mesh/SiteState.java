@@ -24,10 +24,33 @@ import java.util.Set;
  * @param modelInflight the same, per model key
  * @param loaded        model keys loaded in memory
  * @param served        requests the site has taken since its node started
+ * @param via           for an edge site, the node it is attached to (whose cluster node id is {@code nodeId}
+ *                      and whose event bus carries its streams); null for a full node
  */
 public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                         int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
-                        long served) {
+                        long served, String via) {
+
+  /** A full node's own site. */
+  public SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
+                   int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
+                   long served) {
+    this(name, nodeId, loops, healthy, draining, slots, maxInflight, maxPerModel, inflight, modelInflight, loaded,
+        served, null);
+  }
+
+  /**
+   * Event-bus address of the site's inbox {@code loop}. An edge site's inboxes carry the node id of
+   * the attachment: after a move to another node, the old node's registrations (which linger until
+   * the cluster drops a crashed member) can never receive its streams.
+   */
+  public String inbox(int loop) {
+    return via == null ? io.hivemesh.NodeConfig.inbox(name, loop) : edgeInbox(name, nodeId, loop);
+  }
+
+  public static String edgeInbox(String site, String nodeId, int loop) {
+    return "hive.edge." + site + "." + nodeId + "." + loop;
+  }
 
   public JsonObject toJson() {
     JsonObject models = new JsonObject();
@@ -37,7 +60,7 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         .put("healthy", healthy).put("draining", draining)
         .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
-        .put("served", served);
+        .put("served", served).put("via", via);
   }
 
   public static SiteState fromJson(JsonObject j) {
@@ -54,6 +77,6 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         j.getBoolean("healthy", false), j.getBoolean("draining", false), Math.max(1, j.getInteger("slots", 1)),
         Math.max(1, j.getInteger("max", 1)), Math.max(1, j.getInteger("max_per_model", j.getInteger("max", 1))),
         j.getInteger("inflight", 0), models, loaded,
-        j.getLong("served", 0L));
+        j.getLong("served", 0L), j.getString("via"));
   }
 }
