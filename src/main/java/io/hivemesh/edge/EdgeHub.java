@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * The edges attached to this node. Takes the WebSocket upgrade on {@value EdgeProtocol#PATH} (the
  * token's {@code edge} scope was checked before) once the edge's name is free: no full node of
  * that name is in the mesh, and no other node still answers for an edge of that name. An edge
- * whose node died moves here at once; its old inbox address carried the old node's id, so the
+ * whose node died moves here at once; its inbox addresses are new with each attachment, so the
  * dead node's lingering bus registrations never receive its streams.
  */
 public final class EdgeHub {

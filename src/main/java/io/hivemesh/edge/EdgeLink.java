@@ -49,6 +49,7 @@ public final class EdgeLink implements SiteBackend {
   private final NodeConfig config;
   private final String name;
   private final String nodeId;
+  private final String attachment = java.util.UUID.randomUUID().toString();
   private final ServerWebSocket ws;
   private final MeshView view;
   private final HazelcastInstance hazelcast;
@@ -154,7 +155,7 @@ public final class EdgeLink implements SiteBackend {
       int max = Math.max(1, site.getInteger("max", 1));
       load = new LocalLoad(max, Math.max(1, site.getInteger("max_per_model", max)), this::loadChanged);
       // Not the node's drain: the edge keeps serving until the node closes and the edge moves on.
-      inbox = new Inbox(vertx, config, SiteState.edgeInbox(name, nodeId, 0), this, () -> closing);
+      inbox = new Inbox(vertx, config, SiteState.edgeInbox(name, attachment, 0), this, () -> closing);
       publisher = new EdgePublisher(vertx, context, hazelcast, view, name, config.entryTtl().toMillis(), this::state,
           () -> inventory);
       inbox.start().onSuccess(v -> {
@@ -177,7 +178,7 @@ public final class EdgeLink implements SiteBackend {
 
   private SiteState state() {
     return new SiteState(name, nodeId, 1, healthy, false, slots, load.maxInflight(),
-        load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), config.name());
+        load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), config.name(), attachment);
   }
 
   /** Peers see a changed load within {@value #LOAD_DEBOUNCE_MS} ms, as for the node's own site. */

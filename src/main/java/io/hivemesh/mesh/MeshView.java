@@ -101,7 +101,8 @@ public final class MeshView {
         || !old.loaded().equals(s.loaded()) || !old.nodeId().equals(s.nodeId())) {
       rebuild();
     }
-    if (!s.name().equals(self) && (old == null || !old.nodeId().equals(s.nodeId()))) {
+    if (!s.name().equals(self) && (old == null || !old.nodeId().equals(s.nodeId())
+        || !java.util.Objects.equals(old.attachment(), s.attachment()))) {
       newPeer.accept(s.name());
     }
   }
