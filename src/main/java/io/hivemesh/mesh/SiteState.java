@@ -57,12 +57,16 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
   public JsonObject toJson() {
     JsonObject models = new JsonObject();
     modelInflight.forEach(models::put);
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("name", name).put("node", nodeId).put("loops", loops)
         .put("healthy", healthy).put("draining", draining)
         .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
-        .put("served", served).put("via", via).put("attachment", attachment);
+        .put("served", served);
+    if (via != null) {
+      json.put("via", via).put("attachment", attachment);
+    }
+    return json;
   }
 
   public static SiteState fromJson(JsonObject j) {
