@@ -37,6 +37,19 @@ class MainTest {
   }
 
   @Test
+  void badEdgeOptionsAreOneLineNamingTheOption() {
+    assertOneLine(run("edge", "--connect", "wss://n:1"), "--name is required (or set HIVE_NAME)");
+    assertOneLine(run("edge", "--name", "e"), "--connect: give at least one node address, wss://HOST:PORT");
+    assertOneLine(run("edge", "--name", "e", "--connect", "https://n:11434"), "--connect: expected wss://HOST:PORT"
+        + " or ws://HOST:PORT entries separated by commas, got 'https://n:11434'");
+    assertOneLine(run("edge", "--name", "e", "--connect", "wss://n"), "--connect: expected wss://HOST:PORT"
+        + " or ws://HOST:PORT entries separated by commas, got 'wss://n'");
+    assertOneLine(run("edge", "--name", "e", "--connect", "wss://n:1", "--ollama", "ftp://x"),
+        "--ollama: expected an http:// or https:// URL with a host, got 'ftp://x'");
+    assertTrue(run("edge", "--help").out().contains("[HIVE_TOKEN]"));
+  }
+
+  @Test
   void helpListsEveryOptionWithItsEnvironmentVariable() {
     CliRun r = run("node", "--help");
     assertEquals(0, r.code());
