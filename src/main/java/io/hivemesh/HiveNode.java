@@ -333,11 +333,6 @@ public final class HiveNode implements NodeControl {
     edges.attach(ctx);
   }
 
-  /** The edges attached to this node. */
-  public EdgeHub edges() {
-    return edges;
-  }
-
   /**
    * Leaves gracefully: takes no new requests (peers see the site draining at once and route
    * elsewhere; this node's port answers 503), lets the requests in flight finish within

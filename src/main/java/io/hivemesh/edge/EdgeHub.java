@@ -108,17 +108,6 @@ public final class EdgeHub {
     }
   }
 
-  /** Edges attached now. */
-  public List<String> attached() {
-    List<String> out = new ArrayList<>();
-    names.forEach((n, l) -> {
-      if (l instanceof EdgeLink) {
-        out.add(n);
-      }
-    });
-    return out;
-  }
-
   /** Detaches every edge (they reconnect elsewhere) and withdraws their sites; each on its own loop. */
   public Future<Void> close() {
     List<Future<Void>> all = new ArrayList<>();
