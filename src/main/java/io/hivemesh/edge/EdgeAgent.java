@@ -91,10 +91,6 @@ public final class EdgeAgent {
     return started.future();
   }
 
-  public String name() {
-    return site.name();
-  }
-
   /** The node address this edge is attached to now, or null. */
   public URI attachedTo() {
     Connection c = current;

@@ -42,11 +42,6 @@ final class EdgeStream implements RelayResponse {
     return head.future();
   }
 
-  /** Chunks received but not yet taken: bounded by twice the window, or the stream breaks. */
-  int buffered() {
-    return pending.size();
-  }
-
   void onHead(JsonObject json) {
     if (headers != null) {
       broken("edge '" + link.name() + "' sent a second head");
