@@ -166,9 +166,9 @@ public final class EdgeLink implements SiteBackend {
               next.tags().size(), config.name());
         }
       }).onFailure(err -> close("its inbox could not be registered: " + err.getMessage()));
-    } else if (publishTimer >= 0) {
-      publisher.publish();
     }
+    // Later changes go out with the next refresh, not per frame: however often an edge announces,
+    // the mesh rebuilds its views no faster than it would for a node of its own.
   }
 
   private static List<JsonObject> objects(JsonArray a) {
