@@ -97,13 +97,10 @@ public final class Inbox {
     return outgoing.size() + incoming.size();
   }
 
-  /** Sends {@code req} to a peer site; the future completes with the head of its answer. */
-  public Future<RelayResponse> open(String site, int siteLoops, RelayRequest req, String modelKey, Cancellation cancel) {
-    long sid = NEXT_SID.incrementAndGet();
-    return open(site, sid, NodeConfig.inbox(site, (int) Long.remainderUnsigned(sid, siteLoops)), req, modelKey, cancel);
-  }
-
-  /** As above, to the inboxes the site's state names (an edge site's are on the node it is attached to). */
+  /**
+   * Sends {@code req} to a peer site, at the inboxes its state names (an edge site's are on the
+   * node it is attached to); the future completes with the head of its answer.
+   */
   public Future<RelayResponse> open(SiteState site, RelayRequest req, String modelKey, Cancellation cancel) {
     long sid = NEXT_SID.incrementAndGet();
     return open(site.name(), sid, site.inbox((int) Long.remainderUnsigned(sid, site.loops())), req, modelKey, cancel);
