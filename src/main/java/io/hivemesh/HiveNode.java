@@ -9,6 +9,7 @@ import io.hivemesh.backend.OllamaBackend;
 import com.hazelcast.config.Config;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import io.hivemesh.edge.EdgeHub;
 import io.hivemesh.mesh.BusRegistrations;
 import io.hivemesh.mesh.ClusterConfig;
 import io.hivemesh.mesh.ClusterTunnel;
@@ -67,6 +68,7 @@ public final class HiveNode implements NodeControl {
   private static final long BUS_CHECK_MS = 5000;
   private BusRegistrations busRegistrations;
   private SubjectQuotas quotas;
+  private EdgeHub edges;
   /** Client requests this node holds: the admission bound, and what a drain waits for. */
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
@@ -92,7 +94,7 @@ public final class HiveNode implements NodeControl {
     view.onNewPeer(site -> {
       SiteState state = view.state(site);
       if (!loops.isEmpty() && state != null) {
-        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(site, state.loops()));
+        loops.get(0).loopContext().runOnContext(v -> loops.get(0).inbox().warmUp(state));
       }
     });
   }
@@ -188,6 +190,7 @@ public final class HiveNode implements NodeControl {
     quotas = new SubjectQuotas(vertx, new HazelcastQuotaLedger(vertx, cluster.getHazelcastInstance(), config.name()),
         () -> cluster.getHazelcastInstance().getCluster().getMembers().size());
     quotas.start();
+    edges = new EdgeHub(vertx, config, view, cluster.getHazelcastInstance(), cluster.getNodeId(), draining::get);
     if (!config.tls().https() && !NodeConfig.isLoopback(config.host())) {
       log.warn("client port {}:{} is reachable from other hosts without TLS: tokens and prompts cross the network in"
           + " the clear; give --tls-cert and --tls-key, or put a TLS-terminating proxy in front", config.host(),
@@ -325,6 +328,11 @@ public final class HiveNode implements NodeControl {
     drain();
   }
 
+  @Override
+  public void attachEdge(io.vertx.ext.web.RoutingContext ctx) {
+    edges.attach(ctx);
+  }
+
   /**
    * Leaves gracefully: takes no new requests (peers see the site draining at once and route
    * elsewhere; this node's port answers 503), lets the requests in flight finish within
@@ -405,7 +413,10 @@ public final class HiveNode implements NodeControl {
     if (busRegistrations != null) {
       busRegistrations.stop();
     }
-    Future<Void> withdrawn = sync.stop().timeout(3, TimeUnit.SECONDS);
+    // Edges first: they reconnect to another node, which can take their names only once withdrawn here.
+    Future<Void> edgesGone = edges == null ? Future.succeededFuture()
+        : edges.close().timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
+    Future<Void> withdrawn = edgesGone.compose(v -> sync.stop()).timeout(6, TimeUnit.SECONDS);
     if (quotas != null) {
       quotas.stop();
     }

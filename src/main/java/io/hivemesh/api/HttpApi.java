@@ -1,6 +1,7 @@
 package io.hivemesh.api;
 
 import io.hivemesh.NodeConfig;
+import io.hivemesh.edge.EdgeProtocol;
 import io.hivemesh.mesh.Dispatcher;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.NoSiteException;
@@ -93,7 +94,13 @@ public final class HttpApi {
     // The liveness line clients probe before anything else says nothing about the mesh: no token needed.
     router.route(HttpMethod.GET, "/").handler(this::root);
     router.route(HttpMethod.HEAD, "/").handler(this::root);
+    // The token check may finish on a later turn of the loop: the upgrade needs the request unread.
+    router.route(HttpMethod.GET, EdgeProtocol.PATH).handler(ctx -> {
+      ctx.request().pause();
+      ctx.next();
+    });
     router.route().handler(access::authenticate);
+    router.route(HttpMethod.GET, EdgeProtocol.PATH).handler(access.require(Scope.EDGE)).handler(node::attachEdge);
     router.route(HttpMethod.GET, "/api/version").handler(this::version);
     router.route(HttpMethod.HEAD, "/api/version").handler(this::version);
     Handler<RoutingContext> read = access.require(Scope.MODELS_READ);

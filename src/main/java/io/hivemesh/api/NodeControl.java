@@ -14,4 +14,7 @@ public interface NodeControl {
 
   /** Starts a graceful drain, if not already under way: finish in-flight requests, then leave. */
   void startDrain();
+
+  /** Takes an edge's WebSocket on {@code /hive/edge}; the token's {@code edge} scope is checked before. */
+  void attachEdge(io.vertx.ext.web.RoutingContext ctx);
 }

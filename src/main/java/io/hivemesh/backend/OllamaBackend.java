@@ -2,6 +2,7 @@ package io.hivemesh.backend;
 
 import io.hivemesh.NodeConfig;
 import io.hivemesh.mesh.LocalLoad;
+import io.hivemesh.mesh.SiteBackend;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * This site's Ollama, as the mesh calls it: every relayed request, local or from a peer, goes
  * through {@link #relay}, which also keeps the site's exact in-flight count ({@link LocalLoad}).
  */
-public final class OllamaBackend {
+public final class OllamaBackend implements SiteBackend {
 
   /** Paths whose success changes what the site holds: the inventory is polled again right after. */
   private static final Set<String> INVENTORY_CHANGING = Set.of("/api/pull", "/api/delete", "/api/copy", "/api/create");
@@ -67,12 +68,13 @@ public final class OllamaBackend {
     return load;
   }
 
-  /** Takes a place for a request at this site; false when the site is full. */
+  @Override
   public boolean tryAcquire(String modelKey) {
     return load.tryAcquire(modelKey);
   }
 
-  /** Which bound refused a request for {@code modelKey} (read after the refusal, so a close guess). */
+  /** Read after the refusal, so a close guess. */
+  @Override
   public String whyFull(String modelKey) {
     return load.forModel(modelKey) >= load.maxPerModel()
         ? "site '" + config.name() + "' is at its limit of " + load.maxPerModel() + " requests for model '"
@@ -89,6 +91,7 @@ public final class OllamaBackend {
   }
 
   /** As {@link #relay}, for a request that already holds its place ({@link #tryAcquire}). */
+  @Override
   public Future<RelayResponse> relayAcquired(RelayRequest req, String modelKey, Cancellation cancel) {
     Release release = new Release(load, modelKey, INVENTORY_CHANGING.contains(pathOf(req.uri())) ? onInventoryChange : null);
     RequestOptions options = new RequestOptions()

@@ -10,6 +10,7 @@ public final class Main {
   private static final String USAGE = """
       usage: hive COMMAND [options]   (hive COMMAND --help for its options)
         node   run a mesh node next to this site's Ollama
+        edge   run a site that only dials out to a node (behind NAT or a firewall)
         sim    run the Ollama emulator
         demo   start a three-site mesh on this machine and show how to use it
         certs  create the mesh's CA and a TLS certificate per node
@@ -43,13 +44,14 @@ public final class Main {
     try {
       switch (args[0]) {
         case "node" -> NodeCommand.run(rest, out);
+        case "edge" -> EdgeCommand.run(rest, out);
         case "sim" -> SimCommand.run(rest, out);
         case "demo" -> DemoCommand.run(rest, out);
         case "certs" -> CertsCommand.run(rest, out);
         case "token" -> TokenCommand.run(rest, out);
         case "config" -> ConfigCommand.run(rest, out);
         case "bench" -> BenchCommand.run(rest, out);
-        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo, certs, token, config, bench)");
+        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, edge, sim, demo, certs, token, config, bench)");
       }
       return 0;
     } catch (ConfigException e) {

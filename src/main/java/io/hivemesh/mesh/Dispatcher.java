@@ -77,7 +77,7 @@ public final class Dispatcher {
     if (state == null) {
       return Future.failedFuture(new NoSiteException(NoSiteException.Reason.NODE_NOT_FOUND, site));
     }
-    return send(req, "", site, state.loops(), cancel);
+    return send(req, "", state, cancel);
   }
 
   private Future<RelayResponse> attempt(RelayRequest req, String modelKey, Cancellation cancel, List<Candidate> order,
@@ -94,7 +94,7 @@ public final class Dispatcher {
     }
     view.noteDispatched(site.site(), modelKey);
     boolean last = i + 1 >= tries;
-    return send(req, modelKey, site.site(), state.loops(), cancel).transform(ar -> {
+    return send(req, modelKey, state, cancel).transform(ar -> {
       if (!cancel.cancelled()) {
         record(site.site(), ar.succeeded() ? ar.result().status() : 0, ar.cause());
       }
@@ -133,7 +133,7 @@ public final class Dispatcher {
     return status >= 500 || status == 404;
   }
 
-  private Future<RelayResponse> send(RelayRequest req, String modelKey, String site, int loops, Cancellation cancel) {
-    return site.equals(config.name()) ? backend.relay(req, modelKey, cancel) : inbox.open(site, loops, req, modelKey, cancel);
+  private Future<RelayResponse> send(RelayRequest req, String modelKey, SiteState site, Cancellation cancel) {
+    return site.name().equals(config.name()) ? backend.relay(req, modelKey, cancel) : inbox.open(site, req, modelKey, cancel);
   }
 }

@@ -1,7 +1,6 @@
 package io.hivemesh.mesh;
 
 import io.hivemesh.NodeConfig;
-import io.hivemesh.backend.OllamaBackend;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
@@ -39,18 +38,23 @@ public final class Inbox {
   private final EventBus bus;
   private final NodeConfig config;
   private final String address;
-  private final OllamaBackend backend;
+  private final SiteBackend backend;
   private final Map<Long, RemoteStream> outgoing = new HashMap<>();
   private final Map<String, ServedStream> incoming = new HashMap<>();
   private MessageConsumer<Buffer> consumer;
   private long sweepTimer = -1;
 
-  public Inbox(Vertx vertx, NodeConfig config, int loop, OllamaBackend backend, BooleanSupplier draining) {
+  public Inbox(Vertx vertx, NodeConfig config, int loop, SiteBackend backend, BooleanSupplier draining) {
+    this(vertx, config, NodeConfig.inbox(config.name(), loop), backend, draining);
+  }
+
+  /** An inbox at {@code address} serving from {@code backend}: how a node hosts an edge site's streams. */
+  public Inbox(Vertx vertx, NodeConfig config, String address, SiteBackend backend, BooleanSupplier draining) {
     this.draining = draining;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.config = config;
-    this.address = NodeConfig.inbox(config.name(), loop);
+    this.address = address;
     this.backend = backend;
   }
 
@@ -93,10 +97,17 @@ public final class Inbox {
     return outgoing.size() + incoming.size();
   }
 
-  /** Sends {@code req} to a peer site; the future completes with the head of its answer. */
-  public Future<RelayResponse> open(String site, int siteLoops, RelayRequest req, String modelKey, Cancellation cancel) {
+  /**
+   * Sends {@code req} to a peer site, at the inboxes its state names (an edge site's are on the
+   * node it is attached to); the future completes with the head of its answer.
+   */
+  public Future<RelayResponse> open(SiteState site, RelayRequest req, String modelKey, Cancellation cancel) {
     long sid = NEXT_SID.incrementAndGet();
-    String target = NodeConfig.inbox(site, (int) Long.remainderUnsigned(sid, siteLoops));
+    return open(site.name(), sid, site.inbox((int) Long.remainderUnsigned(sid, site.loops())), req, modelKey, cancel);
+  }
+
+  private Future<RelayResponse> open(String site, long sid, String target, RelayRequest req, String modelKey,
+                                     Cancellation cancel) {
     RemoteStream stream = new RemoteStream(this, sid, site, target);
     outgoing.put(sid, stream);
     cancel.onCancel(stream::cancel);
@@ -110,12 +121,21 @@ public final class Inbox {
    * request, it waits whenever a member holding that part of the registry is unreachable (for
    * seconds, while a cut-off member is being detected).
    */
-  public void warmUp(String site, int siteLoops) {
+  public void warmUp(SiteState site) {
     DeliveryOptions ping = BusProtocol.frame(BusProtocol.PING, 0, address).setSendTimeout(WARM_UP_TIMEOUT_MS);
-    for (int loop = 0; loop < siteLoops; loop++) {
-      vertx.eventBus().request(NodeConfig.inbox(site, loop), Buffer.buffer(), ping)
-          .onFailure(err -> log.debug("bus warm-up to '{}' failed: {}", site, err.getMessage()));
+    for (int loop = 0; loop < site.loops(); loop++) {
+      vertx.eventBus().request(site.inbox(loop), Buffer.buffer(), ping)
+          .onFailure(err -> log.debug("bus warm-up to '{}' failed: {}", site.name(), err.getMessage()));
     }
+  }
+
+  /**
+   * Whether the inbox at {@code address} answers a ping within {@code timeoutMs}: how a node learns
+   * that an edge site is still attached elsewhere before it takes the name over.
+   */
+  public static Future<Void> ping(Vertx vertx, String address, long timeoutMs) {
+    DeliveryOptions ping = BusProtocol.frame(BusProtocol.PING, 0, "").setSendTimeout(timeoutMs);
+    return vertx.eventBus().request(address, Buffer.buffer(), ping).mapEmpty();
   }
 
   /** A peer left the mesh: its streams end now rather than at a timeout. */

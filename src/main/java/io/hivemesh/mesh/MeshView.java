@@ -101,7 +101,8 @@ public final class MeshView {
         || !old.loaded().equals(s.loaded()) || !old.nodeId().equals(s.nodeId())) {
       rebuild();
     }
-    if (!s.name().equals(self) && (old == null || !old.nodeId().equals(s.nodeId()))) {
+    if (!s.name().equals(self) && (old == null || !old.nodeId().equals(s.nodeId())
+        || !java.util.Objects.equals(old.attachment(), s.attachment()))) {
       newPeer.accept(s.name());
     }
   }
@@ -288,6 +289,9 @@ public final class MeshView {
         n.put("inflight", inflight).put("served", served).put("slots", s.slots()).put("max_inflight", s.maxInflight())
             .put("max_per_model", s.maxPerModel())
             .put("healthy", s.healthy()).put("draining", s.draining());
+        if (s.via() != null) {
+          n.put("via", s.via());
+        }
         JsonObject perModel = new JsonObject();
         new TreeMap<>(name.equals(self) ? localLoad.snapshot() : s.modelInflight())
             .forEach((key, count) -> perModel.put(key.isEmpty() ? "(management)" : ModelName.parse(key).display(), count));

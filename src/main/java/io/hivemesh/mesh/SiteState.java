@@ -24,20 +24,49 @@ import java.util.Set;
  * @param modelInflight the same, per model key
  * @param loaded        model keys loaded in memory
  * @param served        requests the site has taken since its node started
+ * @param via           for an edge site, the node it is attached to (whose cluster node id is {@code nodeId}
+ *                      and whose event bus carries its streams); null for a full node
+ * @param attachment    for an edge site, the id of its current attachment, part of its inbox addresses
  */
 public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                         int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
-                        long served) {
+                        long served, String via, String attachment) {
+
+  /** A full node's own site. */
+  public SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
+                   int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
+                   long served) {
+    this(name, nodeId, loops, healthy, draining, slots, maxInflight, maxPerModel, inflight, modelInflight, loaded,
+        served, null, null);
+  }
+
+  /**
+   * Event-bus address of the site's inbox {@code loop}. An edge site's inboxes are new with each
+   * attachment: the registrations of an earlier one (which linger until the cluster drops a
+   * crashed member, and settle in peers' caches a moment after a re-attachment) never receive
+   * its streams.
+   */
+  public String inbox(int loop) {
+    return via == null ? io.hivemesh.NodeConfig.inbox(name, loop) : edgeInbox(name, attachment, loop);
+  }
+
+  public static String edgeInbox(String site, String attachment, int loop) {
+    return "hive.edge." + site + "." + attachment + "." + loop;
+  }
 
   public JsonObject toJson() {
     JsonObject models = new JsonObject();
     modelInflight.forEach(models::put);
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("name", name).put("node", nodeId).put("loops", loops)
         .put("healthy", healthy).put("draining", draining)
         .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
         .put("served", served);
+    if (via != null) {
+      json.put("via", via).put("attachment", attachment);
+    }
+    return json;
   }
 
   public static SiteState fromJson(JsonObject j) {
@@ -54,6 +83,7 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         j.getBoolean("healthy", false), j.getBoolean("draining", false), Math.max(1, j.getInteger("slots", 1)),
         Math.max(1, j.getInteger("max", 1)), Math.max(1, j.getInteger("max_per_model", j.getInteger("max", 1))),
         j.getInteger("inflight", 0), models, loaded,
-        j.getLong("served", 0L));
+        j.getLong("served", 0L), j.getString("via"),
+        j.getString("attachment"));
   }
 }

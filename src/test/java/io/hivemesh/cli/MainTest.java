@@ -33,7 +33,7 @@ class MainTest {
         + " TLS (or --insecure-plaintext-mesh)");
     assertOneLine(run("sim", "--port", "1"), "--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
     assertOneLine(run("sim", "--models", "m", "--tokens-per-second", "-3"), "--tokens-per-second: expected a number of at least 0.0, got '-3'");
-    assertOneLine(run("launch"), "unknown command 'launch' (node, sim, demo, certs, token, config, bench)");
+    assertOneLine(run("launch"), "unknown command 'launch' (node, edge, sim, demo, certs, token, config, bench)");
   }
 
   @Test
@@ -44,6 +44,19 @@ class MainTest {
     CliRun help = run("bench", "overhead", "--help");
     assertEquals(0, help.code());
     assertTrue(help.out().contains("--loads VALUE"), help.out());
+  }
+
+  @Test
+  void badEdgeOptionsAreOneLineNamingTheOption() {
+    assertOneLine(run("edge", "--connect", "wss://n:1"), "--name is required (or set HIVE_NAME)");
+    assertOneLine(run("edge", "--name", "e"), "--connect: give at least one node address, wss://HOST:PORT");
+    assertOneLine(run("edge", "--name", "e", "--connect", "https://n:11434"), "--connect: expected wss://HOST:PORT"
+        + " or ws://HOST:PORT entries separated by commas, got 'https://n:11434'");
+    assertOneLine(run("edge", "--name", "e", "--connect", "wss://n"), "--connect: expected wss://HOST:PORT"
+        + " or ws://HOST:PORT entries separated by commas, got 'wss://n'");
+    assertOneLine(run("edge", "--name", "e", "--connect", "wss://n:1", "--ollama", "ftp://x"),
+        "--ollama: expected an http:// or https:// URL with a host, got 'ftp://x'");
+    assertTrue(run("edge", "--help").out().contains("[HIVE_TOKEN]"));
   }
 
   @Test

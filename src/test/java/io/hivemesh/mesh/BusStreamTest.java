@@ -116,7 +116,7 @@ class BusStreamTest {
 
   private Future<RelayResponse> open(RelayRequest req) {
     Promise<RelayResponse> p = Promise.promise();
-    context.runOnContext(v -> origin.open("server", 1, req, io.hivemesh.model.ModelName.key("m"), new Cancellation()).onComplete(p));
+    context.runOnContext(v -> origin.open(site("server"), req, io.hivemesh.model.ModelName.key("m"), new Cancellation()).onComplete(p));
     return p.future();
   }
 
@@ -217,12 +217,17 @@ class BusStreamTest {
   @Test
   void anUnknownSiteFailsFastAndRetryably(Vertx vertx, VertxTestContext test) {
     Promise<RelayResponse> p = Promise.promise();
-    context.runOnContext(v -> origin.open("nowhere", 1, generate(3), io.hivemesh.model.ModelName.key("m"), new Cancellation()).onComplete(p));
+    context.runOnContext(v -> origin.open(site("nowhere"), generate(3), io.hivemesh.model.ModelName.key("m"), new Cancellation()).onComplete(p));
     p.future().onComplete(test.failing(err -> test.verify(() -> {
       RelayException re = (RelayException) err;
       assertEquals(502, re.status());
       assertTrue(re.retryable());
       test.completeNow();
     })));
+  }
+
+  /** A full node's site with one inbox, as the origin's view would hold it. */
+  private static SiteState site(String name) {
+    return new SiteState(name, "node-" + name, 1, true, false, 1, 8, 8, 0, java.util.Map.of(), java.util.Set.of(), 0);
   }
 }

@@ -234,7 +234,8 @@ public final class NetNs implements AutoCloseable {
     return deleted.exitCode() == 0 ? null : "ip netns del fails: " + deleted.output().strip();
   }
 
-  private static boolean onPath(String tool) {
+  /** Whether {@code tool} is an executable on the PATH (for a test's own extra prerequisites). */
+  public static boolean onPath(String tool) {
     return List.of(System.getenv().getOrDefault("PATH", "").split(":")).stream()
         .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
   }
