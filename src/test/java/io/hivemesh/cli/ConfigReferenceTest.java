@@ -37,6 +37,7 @@ class ConfigReferenceTest {
 
   private static final Map<String, Command> COMMANDS = Map.of(
       "node", new Command(NodeConfig.OPTIONS, true),
+      "edge", new Command(io.hivemesh.edge.EdgeConfig.OPTIONS, true),
       "sim", new Command(SimCommand.OPTIONS, true),
       "token", new Command(TokenCommand.OPTIONS, true),
       "certs", new Command(CertsCommand.OPTIONS, true),
