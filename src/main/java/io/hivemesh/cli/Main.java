@@ -14,6 +14,7 @@ public final class Main {
         demo   start a three-site mesh on this machine and show how to use it
         certs  create the mesh's CA and a TLS certificate per node
         token  mint a JWT for a client of the mesh
+        status show the mesh as a node sees it: sites, models, load
       """;
 
   private Main() {
@@ -45,7 +46,8 @@ public final class Main {
         case "demo" -> DemoCommand.run(rest, out);
         case "certs" -> CertsCommand.run(rest, out);
         case "token" -> TokenCommand.run(rest, out);
-        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo, certs, token)");
+        case "status" -> StatusCommand.run(rest, out);
+        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, sim, demo, certs, token, status)");
       }
       return 0;
     } catch (ConfigException e) {
