@@ -82,7 +82,8 @@ class ObservabilityTest {
     String[] auth = {"--jwt-secret-file", secret.toString()};
     mesh.add("a", sim.withModels("llama3.2"), auth);
     mesh.add("b", sim.withModels("mistral"), auth);
-    mesh.add("c", sim.withModels("phi3"), "--jwt-secret-file", secret.toString(), "--metrics-max-subjects", "2");
+    mesh.add("c", sim.withModels("phi3"), "--jwt-secret-file", secret.toString(), "--metrics-max-subjects", "2",
+        "--metrics-auth", "admin");
     mesh.awaitConverged();
   }
 
@@ -100,7 +101,8 @@ class ObservabilityTest {
   }
 
   static Scrape scrape(String node) {
-    HttpResponse<String> r = Http.get(mesh.port(node), "/metrics");
+    // c wants an admin token for /metrics; a and b ignore it.
+    HttpResponse<String> r = Http.get(mesh.port(node), "/metrics", "Authorization", "Bearer " + admin);
     assertEquals(200, r.statusCode(), r.body());
     assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
     return new Scrape(r.body());
@@ -199,6 +201,15 @@ class ObservabilityTest {
     Set<String> subjects = scrape("c").labelValues("hive_subject_requests_total", "subject");
     assertEquals(3, subjects.size(), "subjects: " + subjects);
     assertTrue(subjects.contains("other"), "subjects: " + subjects);
+  }
+
+  @Test
+  void metricsNeedAnAdminTokenOnlyWhereTheNodeSaysSo() {
+    assertEquals(200, Http.get(mesh.port("a"), "/metrics").statusCode());
+    assertEquals(401, Http.get(mesh.port("c"), "/metrics").statusCode());
+    assertEquals(403, Http.get(mesh.port("c"), "/metrics", "Authorization", "Bearer "
+        + token("viewer", "inference models:read")).statusCode());
+    assertEquals(200, Http.get(mesh.port("c"), "/metrics", "Authorization", "Bearer " + admin).statusCode());
   }
 
   @Test
