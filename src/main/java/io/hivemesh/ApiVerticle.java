@@ -7,6 +7,7 @@ import io.hivemesh.mesh.Dispatcher;
 import io.hivemesh.mesh.Inbox;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteBreakers;
+import io.hivemesh.observe.ObserveRoutes;
 import io.hivemesh.routing.RoutingStrategy;
 import io.hivemesh.security.SubjectQuotas;
 import io.vertx.core.Context;
@@ -54,9 +55,10 @@ final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     inbox = new Inbox(vertx, config, loop, backend, node::draining);
-    Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox, breakers);
+    Dispatcher dispatcher = new Dispatcher(config, view, strategy, backend, inbox, breakers, node.metrics());
     ConnectionGuard guard = new ConnectionGuard(vertx, config, node.clientLimits());
-    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node, node.clientLimits(), guard);
+    HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node, node.clientLimits(), guard,
+        node.metrics(), new ObserveRoutes(config.name(), node.metrics(), node.meshStatus(), node::notReady));
     HttpServerOptions options = ConnectionGuard.bound(new HttpServerOptions().setHost(config.host()).setPort(port)
         .setTcpNoDelay(true).setCompressionSupported(false), config);
     if (config.tls().https()) {

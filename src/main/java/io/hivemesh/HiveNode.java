@@ -20,6 +20,16 @@ import io.hivemesh.mesh.MeshTls;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteBreakers;
 import io.hivemesh.mesh.SiteState;
+import io.hivemesh.observe.MeshMetrics;
+import io.hivemesh.observe.MeshStatus;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.EnumSet;
+import java.util.Set;
 import io.hivemesh.routing.RoutingStrategy;
 import io.hivemesh.routing.Strategies;
 import io.hivemesh.security.SubjectQuotas;
@@ -74,13 +84,18 @@ public final class HiveNode implements NodeControl {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final ClientLimits clientLimits = new ClientLimits();
   private final SiteBreakers breakers = new SiteBreakers();
+  private final MeshMetrics metrics;
+  private final MeshStatus meshStatus;
+  /** This site's p99 time to first byte, refreshed with each {@link MeshStatus} sample. */
+  private volatile double ttftP99Ms;
   private final Promise<Void> drained = Promise.promise();
   private Future<Void> closing;
   /** Set once the node publishes its site: load and inventory changes before that stay local. */
   private volatile boolean started;
   private int httpPort;
 
-  private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster, ClusterTunnel tunnel) {
+  private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster, ClusterTunnel tunnel,
+                   PrometheusMeterRegistry registry) {
     this.config = config;
     this.tunnel = tunnel;
     this.vertx = vertx;
@@ -88,7 +103,13 @@ public final class HiveNode implements NodeControl {
     this.load = new LocalLoad(config.maxInflight(), config.maxQueuePerModel(), this::loadChanged);
     this.view = new MeshView(config.name(), load);
     this.backend = new OllamaBackend(vertx, config, load);
-    this.poller = new InventoryPoller(vertx, config, p -> publishNow());
+    this.metrics = new MeshMetrics(registry, view, breakers, load, config.parallel(), config.metricsMaxSubjects());
+    this.meshStatus = new MeshStatus(config.name(), view, breakers);
+    this.poller = new InventoryPoller(vertx, config, p -> {
+      metrics.loadedNow(p.loadedKeys());
+      publishNow();
+    });
+    backend.onAnswerStarted(metrics::ollamaFirstByte);
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
     view.onNewPeer(site -> {
@@ -138,17 +159,21 @@ public final class HiveNode implements NodeControl {
     if (config.tls().meshTls()) {
       MeshTls.eventBus(bus, config.tls());
     }
+    // A registry per node: nodes sharing a JVM (the tests) keep their meters apart.
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().commonTags("node", config.name());
     VertxOptions options = vertxOptions(System.getProperties()).setEventLoopPoolSize(config.eventLoops())
-        .setEventBusOptions(bus);
+        .setEventBusOptions(bus).setMetricsOptions(vertxMetrics(config.name()));
     // Not bound to the node's event loops: a failed start closes them before reporting.
     Promise<HiveNode> started = Promise.promise();
-    Vertx.builder().with(options).withClusterManager(cluster).buildClustered().onComplete(built -> {
+    Vertx.builder().with(options).withClusterManager(cluster).withMetrics(new MicrometerMetricsFactory(registry))
+        .buildClustered().onComplete(built -> {
       if (built.failed()) {
         started.fail(built.cause());
         return;
       }
       Vertx vertx = built.result();
-      new HiveNode(config, vertx, cluster, tunnel).boot().onComplete(booted -> {
+      new HiveNode(config, vertx, cluster, tunnel, registry).boot().onComplete(booted -> {
         if (booted.succeeded()) {
           started.complete(booted.result());
         } else {
@@ -157,6 +182,21 @@ public final class HiveNode implements NodeControl {
       });
     });
     return started.future();
+  }
+
+  /**
+   * Vert.x's meters for the client port, the relays to Ollama, its pools and the JVM. Labels that
+   * grow with clients (remote addresses, paths) are left out, and so are the event bus's meters:
+   * their cost falls on every frame of every stream.
+   */
+  private static MicrometerMetricsOptions vertxMetrics(String node) {
+    // Vert.x keeps registries by name, JVM-wide: a name of its own keeps each node's meters in its registry.
+    return new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+        .setRegistryName("hive-" + node + "-" + java.util.UUID.randomUUID())
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME, Label.CLIENT_NAME))
+        .setDisabledMetricsCategories(Set.of(MetricsDomain.EVENT_BUS.toCategory(), MetricsDomain.NET_SERVER.toCategory(),
+            MetricsDomain.NET_CLIENT.toCategory(), MetricsDomain.DATAGRAM_SOCKET.toCategory(),
+            MetricsDomain.VERTICLES.toCategory()));
   }
 
   private static final String VERTX_OPTION = "vertx.options.";
@@ -229,6 +269,10 @@ public final class HiveNode implements NodeControl {
               .mapToObj(i -> NodeConfig.inbox(config.name(), i)).toList();
           busRegistrations = new BusRegistrations(vertx, cluster, inboxes, BUS_CHECK_MS);
           busRegistrations.start();
+          vertx.setPeriodic(MeshStatus.SAMPLE_MS, id -> {
+            ttftP99Ms = metrics.ollamaFirstByteP99Ms();
+            meshStatus.sample(load.served());
+          });
           started = true;
           log.info("node '{}' serving the Ollama API on {}://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
               config.name(), config.tls().https() ? "https" : "http", config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
@@ -252,7 +296,8 @@ public final class HiveNode implements NodeControl {
 
   private SiteState ownState() {
     return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), draining.get(),
-        config.parallel(), config.maxInflight(), load.maxPerModel(), load.total(), load.snapshot(), poller.loadedKeys(), load.served());
+        config.parallel(), config.maxInflight(), load.maxPerModel(), load.total(), load.snapshot(), poller.loadedKeys(), load.served(),
+        meshStatus.ownRate(), ttftP99Ms, null, null);
   }
 
   /**
@@ -299,6 +344,31 @@ public final class HiveNode implements NodeControl {
   /** Open client connections and the request body bytes they hold, node-wide. */
   public ClientLimits clientLimits() {
     return clientLimits;
+  }
+
+  public MeshMetrics metrics() {
+    return metrics;
+  }
+
+  public MeshStatus meshStatus() {
+    return meshStatus;
+  }
+
+  /**
+   * Why this node cannot take requests now ({@code GET /hive/ready} answers 503 with it), or null
+   * when it can: it has joined the mesh, knows its inventory and is not draining.
+   */
+  public String notReady() {
+    if (!started) {
+      return "starting: not yet joined to the mesh";
+    }
+    if (draining.get()) {
+      return "draining";
+    }
+    if (view.state(config.name()) == null || !view.hasInventory(config.name())) {
+      return "its own site is not yet in its view of the mesh";
+    }
+    return null;
   }
 
   public SiteBreakers breakers() {

@@ -51,7 +51,11 @@ public record NodeConfig(
     Duration keepAliveTimeout,
     int maxHeaderSize,
     int maxInitialLine,
-    long maxBodyBuffer) {
+    long maxBodyBuffer,
+    String logFormat,
+    boolean accessLog,
+    boolean metricsNeedAdmin,
+    int metricsMaxSubjects) {
 
   public static final List<OptionSpec> OPTIONS = List.of(
       OptionSpec.of("config", null, "YAML file with option: value lines"),
@@ -104,7 +108,11 @@ public record NodeConfig(
       OptionSpec.of("mesh-cert", "", "PEM certificate of this node, signed by the mesh CA"),
       OptionSpec.of("mesh-key", "", "PEM private key of this node"),
       OptionSpec.flag("insecure-plaintext-mesh", "allow a mesh without TLS on a non-loopback --cluster-host"),
-      OptionSpec.of("drain-timeout", "30s", "on SIGTERM or POST /hive/drain: how long in-flight requests may take to finish"));
+      OptionSpec.of("drain-timeout", "30s", "on SIGTERM or POST /hive/drain: how long in-flight requests may take to finish"),
+      OptionSpec.of("log-format", "text", "log lines as text, or json: one JSON object a line"),
+      OptionSpec.of("access-log", "true", "one log line per client request (never its content)"),
+      OptionSpec.of("metrics-auth", "none", "GET /metrics needs: none (any scraper), or admin (a token with the admin scope)"),
+      OptionSpec.of("metrics-max-subjects", "100", "token subjects labelled by name in /metrics; the rest count as 'other'"));
 
   public static NodeConfig parse(String[] args, Map<String, String> env) {
     return from(Settings.resolve(OPTIONS, args, env));
@@ -154,7 +162,11 @@ public record NodeConfig(
         s.duration("keep-alive-timeout"),
         (int) Math.min(Integer.MAX_VALUE, s.bytes("max-header-size")),
         (int) Math.min(Integer.MAX_VALUE, s.bytes("max-initial-line")),
-        s.bytes("max-body-buffer"));
+        s.bytes("max-body-buffer"),
+        s.choice("log-format", List.of("text", "json")),
+        s.bool("access-log"),
+        s.choice("metrics-auth", List.of("none", "admin")).equals("admin"),
+        s.integer("metrics-max-subjects", 0, 100_000));
     if (!config.tls.meshTls() && !config.plaintextMeshAllowed && !isLoopback(config.clusterHost)) {
       throw new ConfigException("--cluster-host " + config.clusterHost + " is reachable from other hosts: give"
           + " --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside TLS (or --insecure-plaintext-mesh)");

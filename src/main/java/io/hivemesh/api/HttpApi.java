@@ -6,6 +6,10 @@ import io.hivemesh.mesh.Dispatcher;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.NoSiteException;
 import io.hivemesh.model.ModelName;
+import io.hivemesh.observe.MeshMetrics;
+import io.hivemesh.observe.ObserveRoutes;
+import io.hivemesh.observe.RequestObserver;
+import io.hivemesh.observe.RequestTrace;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
@@ -48,10 +52,15 @@ public final class HttpApi {
 
   private final ConnectionGuard guard;
   private final BodyReader body;
+  private final RequestObserver observer;
+  private final ObserveRoutes observe;
 
   public HttpApi(Vertx vertx, NodeConfig config, MeshView view, Dispatcher dispatcher, AtomicInteger activeRequests,
-                 SubjectQuotas quotas, NodeControl node, ClientLimits limits, ConnectionGuard guard) {
+                 SubjectQuotas quotas, NodeControl node, ClientLimits limits, ConnectionGuard guard,
+                 MeshMetrics metrics, ObserveRoutes observe) {
     this.vertx = vertx;
+    this.observer = new RequestObserver(metrics, config.name(), AccessControl::caller);
+    this.observe = observe;
     this.guard = guard;
     this.body = new BodyReader(vertx, config, limits);
     this.node = node;
@@ -91,6 +100,14 @@ public final class HttpApi {
   public Router router() {
     Router router = Router.router(vertx);
     router.route().handler(guard::onRequest);
+    router.route().handler(observer::begin);
+    // Probes, the page and (unless metrics-auth says admin) Prometheus need no token.
+    router.route(HttpMethod.GET, "/hive/health").handler(observe::health);
+    router.route(HttpMethod.GET, "/hive/ready").handler(observe::ready);
+    router.route(HttpMethod.GET, "/hive/ui").handler(observe::page);
+    if (!config.metricsNeedAdmin()) {
+      router.route(HttpMethod.GET, "/metrics").handler(observe::metrics);
+    }
     // The liveness line clients probe before anything else says nothing about the mesh: no token needed.
     router.route(HttpMethod.GET, "/").handler(this::root);
     router.route(HttpMethod.HEAD, "/").handler(this::root);
@@ -112,6 +129,10 @@ public final class HttpApi {
     router.route(HttpMethod.GET, "/hive/nodes").handler(access.require(Scope.ADMIN))
         .handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
     router.route(HttpMethod.POST, "/hive/drain").handler(access.require(Scope.ADMIN)).handler(this::drain);
+    router.route(HttpMethod.GET, "/hive/mesh").handler(access.require(Scope.ADMIN)).handler(observe::mesh);
+    if (config.metricsNeedAdmin()) {
+      router.route(HttpMethod.GET, "/metrics").handler(access.require(Scope.ADMIN)).handler(observe::metrics);
+    }
 
     inference(router, "/api/generate", Inference.GENERATE);
     inference(router, "/api/chat", Inference.CHAT);
@@ -220,6 +241,8 @@ public final class HttpApi {
       return;
     }
     String model = parsed.model();
+    String modelKey = ModelName.key(model);
+    observer.model(ctx, modelKey);
     AuthException refused = AccessControl.mayUse(ctx, model);
     String pinned = ctx.request().getHeader(NODE_HEADER);
     if (refused == null && pinned != null && !pinned.isBlank() && !AccessControl.caller(ctx).has(Scope.ADMIN)) {
@@ -231,7 +254,7 @@ public final class HttpApi {
     }
     RelayRequest req = relayRequest(ctx.request(), bodyBytes);
     Cancellation cancel = cancelOnHangUp(out);
-    dispatcher.dispatch(req, ModelName.key(model), pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
+    dispatcher.dispatch(req, modelKey, pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
         .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), kind, model));
   }
 
@@ -271,7 +294,7 @@ public final class HttpApi {
       if (out.closed()) {
         answer.cancel();
       } else {
-        ResponseRelay.relay(out, answer);
+        ResponseRelay.relay(out, answer, RequestTrace.of(ctx));
       }
       return;
     }

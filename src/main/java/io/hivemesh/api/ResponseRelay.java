@@ -1,5 +1,6 @@
 package io.hivemesh.api;
 
+import io.hivemesh.observe.RequestTrace;
 import io.hivemesh.relay.BodySink;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.buffer.Buffer;
@@ -16,18 +17,22 @@ final class ResponseRelay implements BodySink {
   private final HttpServerResponse out;
   private final RelayResponse answer;
   private final boolean sse;
+  /** The request's trace: first byte and token counts for the metrics and the access log. */
+  private final RequestTrace trace;
   private boolean finished;
   private boolean endsWithNewline = true;
 
-  private ResponseRelay(HttpServerResponse out, RelayResponse answer) {
+  private ResponseRelay(HttpServerResponse out, RelayResponse answer, RequestTrace trace) {
     this.out = out;
+    this.trace = trace;
     this.answer = answer;
     String type = answer.headers().get("content-type");
     this.sse = type != null && type.startsWith("text/event-stream");
   }
 
-  static void relay(HttpServerResponse out, RelayResponse answer) {
-    ResponseRelay relay = new ResponseRelay(out, answer);
+  static void relay(HttpServerResponse out, RelayResponse answer, RequestTrace trace) {
+    ResponseRelay relay = new ResponseRelay(out, answer, trace);
+    trace.site(answer.site());
     out.setStatusCode(answer.status());
     out.headers().addAll(answer.headers());
     out.putHeader("X-Hive-Node", answer.site());
@@ -51,6 +56,7 @@ final class ResponseRelay implements BodySink {
       return;
     }
     endsWithNewline = chunk.getByte(chunk.length() - 1) == '\n';
+    trace.chunk(chunk);
     out.write(chunk);
     if (out.writeQueueFull()) {
       answer.pause();

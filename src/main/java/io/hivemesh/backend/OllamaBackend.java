@@ -19,6 +19,7 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
 
 /**
  * This site's Ollama, as the mesh calls it: every relayed request, local or from a peer, goes
@@ -37,6 +38,7 @@ public final class OllamaBackend implements SiteBackend {
   private final String basePath;
   private volatile Runnable onInventoryChange = () -> { };
   private volatile Runnable onUnreachable = () -> { };
+  private volatile LongConsumer onAnswerStarted = nanos -> { };
 
   public OllamaBackend(Vertx vertx, NodeConfig config, LocalLoad load) {
     this.config = config;
@@ -52,7 +54,7 @@ public final class OllamaBackend implements SiteBackend {
     // for an idle model would wait behind requests for a busy one.
     this.client = vertx.createHttpClient(
         new HttpClientOptions().setSsl(tls).setConnectTimeout((int) config.connectTimeout().toMillis())
-            .setKeepAlive(true).setTcpNoDelay(true),
+            .setKeepAlive(true).setTcpNoDelay(true).setMetricsName("ollama"),
         new PoolOptions().setHttp1MaxSize(config.maxInflight()).setMaxWaitQueueSize(config.maxInflight()));
   }
 
@@ -62,6 +64,11 @@ public final class OllamaBackend implements SiteBackend {
 
   public void onUnreachable(Runnable hook) {
     this.onUnreachable = hook;
+  }
+
+  /** Told how long this site's Ollama took to start each answer (nanoseconds). */
+  public void onAnswerStarted(LongConsumer hook) {
+    this.onAnswerStarted = hook;
   }
 
   public LocalLoad load() {
@@ -102,6 +109,7 @@ public final class OllamaBackend implements SiteBackend {
         .setConnectTimeout(config.connectTimeout().toMillis())
         // Until the head arrives this covers a cold model load; it becomes the stream's idle limit after.
         .setIdleTimeout(config.firstByteTimeout().toMillis());
+    long sent = System.nanoTime();
     return client.request(options)
         .compose(creq -> {
           // Failures reach the caller through send()'s future or the response's exception handler;
@@ -115,6 +123,7 @@ public final class OllamaBackend implements SiteBackend {
           cancel.onCancel(creq::reset);
           req.headers().forEach(creq::putHeader);
           return creq.send(req.body()).map(resp -> {
+            onAnswerStarted.accept(System.nanoTime() - sent);
             LocalResponse answer = started(creq, resp, release);
             cancel.onCancel(answer::cancel);
             return (RelayResponse) answer;

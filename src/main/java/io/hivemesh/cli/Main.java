@@ -17,6 +17,7 @@ public final class Main {
         token  mint a JWT for a client of the mesh
         config check FILE   check a node config file; prints every problem
         bench  compare the mesh with one Ollama, nginx and HAProxy (docs/benchmarks.md)
+        status show the mesh as a node sees it: sites, models, load
       """;
 
   private Main() {
@@ -51,7 +52,8 @@ public final class Main {
         case "token" -> TokenCommand.run(rest, out);
         case "config" -> ConfigCommand.run(rest, out);
         case "bench" -> BenchCommand.run(rest, out);
-        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, edge, sim, demo, certs, token, config, bench)");
+        case "status" -> StatusCommand.run(rest, out);
+        default -> throw new ConfigException("unknown command '" + args[0] + "' (node, edge, sim, demo, certs, token, config, bench, status)");
       }
       return 0;
     } catch (ConfigException e) {

@@ -3,6 +3,7 @@ package io.hivemesh.cli;
 import io.hivemesh.HiveNode;
 import io.hivemesh.NodeConfig;
 import io.hivemesh.config.Settings;
+import io.hivemesh.observe.LogFormat;
 import java.io.PrintStream;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,7 @@ final class NodeCommand {
       return;
     }
     NodeConfig config = NodeConfig.parse(args, System.getenv());
+    LogFormat.apply(config.logFormat(), config.accessLog());
     HiveNode node = await(HiveNode.start(config), "cannot start node '" + config.name() + "'");
     // Vert.x installs no shutdown hook and disables Hazelcast's: on SIGTERM, drain and leave ourselves.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -2,6 +2,7 @@ package io.hivemesh.mesh;
 
 import io.hivemesh.NodeConfig;
 import io.hivemesh.backend.OllamaBackend;
+import io.hivemesh.observe.MeshMetrics;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
@@ -28,10 +29,12 @@ public final class Dispatcher {
   private final OllamaBackend backend;
   private final Inbox inbox;
   private final SiteBreakers breakers;
+  private final MeshMetrics metrics;
 
   public Dispatcher(NodeConfig config, MeshView view, RoutingStrategy strategy, OllamaBackend backend, Inbox inbox,
-                    SiteBreakers breakers) {
+                    SiteBreakers breakers, MeshMetrics metrics) {
     this.breakers = breakers;
+    this.metrics = metrics;
     this.config = config;
     this.view = view;
     this.strategy = strategy;
@@ -103,6 +106,7 @@ public final class Dispatcher {
         if (!last && retryable(resp.status())) {
           log.debug("site '{}' answered {} for {}; trying the next site", site.site(), resp.status(), modelKey);
           resp.cancel();
+          metrics.failover(modelKey, site.site());
           return attempt(req, modelKey, cancel, order, i + 1, tries);
         }
         return Future.succeededFuture(resp);
@@ -110,6 +114,7 @@ public final class Dispatcher {
       Throwable err = ar.cause();
       if (!last && (!(err instanceof RelayException re) || re.retryable())) {
         log.debug("site '{}' failed for {} ({}); trying the next site", site.site(), modelKey, err.getMessage());
+        metrics.failover(modelKey, site.site());
         return attempt(req, modelKey, cancel, order, i + 1, tries);
       }
       return Future.failedFuture(err);

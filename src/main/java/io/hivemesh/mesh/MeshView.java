@@ -270,6 +270,21 @@ public final class MeshView {
     return index.catalog;
   }
 
+  /** Whether some live site holds {@code modelKey}: metrics label only such models by name. */
+  public boolean knowsModel(String modelKey) {
+    return index.sitesByModel.containsKey(modelKey);
+  }
+
+  /** Whether the site's inventory (its models) has reached this node. */
+  public boolean hasInventory(String site) {
+    return inventories.containsKey(site);
+  }
+
+  /** Sites that publish a state now, live or not. */
+  public java.util.Set<String> siteNames() {
+    return states.keySet();
+  }
+
   /** {@code GET /hive/nodes}: every site this node knows of, live or not. */
   public JsonObject nodesJson() {
     Map<String, SiteState> st = states;

@@ -24,20 +24,22 @@ import java.util.Set;
  * @param modelInflight the same, per model key
  * @param loaded        model keys loaded in memory
  * @param served        requests the site has taken since its node started
+ * @param rate          requests per second the site took lately (for the mesh page, not for routing)
+ * @param ttftP99Ms     99th percentile of its Ollama's time to first byte lately, in ms (0: no requests)
  * @param via           for an edge site, the node it is attached to (whose cluster node id is {@code nodeId}
  *                      and whose event bus carries its streams); null for a full node
  * @param attachment    for an edge site, the id of its current attachment, part of its inbox addresses
  */
 public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                         int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
-                        long served, String via, String attachment) {
+                        long served, double rate, double ttftP99Ms, String via, String attachment) {
 
   /** A full node's own site. */
   public SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                    int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
                    long served) {
     this(name, nodeId, loops, healthy, draining, slots, maxInflight, maxPerModel, inflight, modelInflight, loaded,
-        served, null, null);
+        served, 0, 0, null, null);
   }
 
   /**
@@ -62,7 +64,7 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         .put("healthy", healthy).put("draining", draining)
         .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
-        .put("served", served);
+        .put("served", served).put("rate", rate).put("ttft_p99_ms", ttftP99Ms);
     if (via != null) {
       json.put("via", via).put("attachment", attachment);
     }
@@ -83,7 +85,7 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         j.getBoolean("healthy", false), j.getBoolean("draining", false), Math.max(1, j.getInteger("slots", 1)),
         Math.max(1, j.getInteger("max", 1)), Math.max(1, j.getInteger("max_per_model", j.getInteger("max", 1))),
         j.getInteger("inflight", 0), models, loaded,
-        j.getLong("served", 0L), j.getString("via"),
+        j.getLong("served", 0L), j.getDouble("rate", 0.0), j.getDouble("ttft_p99_ms", 0.0), j.getString("via"),
         j.getString("attachment"));
   }
 }

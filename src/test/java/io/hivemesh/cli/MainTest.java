@@ -33,7 +33,7 @@ class MainTest {
         + " TLS (or --insecure-plaintext-mesh)");
     assertOneLine(run("sim", "--port", "1"), "--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
     assertOneLine(run("sim", "--models", "m", "--tokens-per-second", "-3"), "--tokens-per-second: expected a number of at least 0.0, got '-3'");
-    assertOneLine(run("launch"), "unknown command 'launch' (node, edge, sim, demo, certs, token, config, bench)");
+    assertOneLine(run("launch"), "unknown command 'launch' (node, edge, sim, demo, certs, token, config, bench, status)");
   }
 
   @Test

@@ -21,10 +21,10 @@ class SiteStateTest {
 
   @Test
   void anEdgesEntryNamesItsNodeAndAnAddressOfItsAttachment() {
-    SiteState edge = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, "a", "att-1");
+    SiteState edge = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-1");
     assertEquals(edge, SiteState.fromJson(edge.toJson()));
     assertEquals("hive.edge.laptop.att-1.0", edge.inbox(0));
-    SiteState again = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, "a", "att-2");
+    SiteState again = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-2");
     assertNotEquals(edge.inbox(0), again.inbox(0), "a new attachment never reuses the old one's inbox");
   }
 }
