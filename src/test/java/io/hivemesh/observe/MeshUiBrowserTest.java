@@ -36,14 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The mesh page in a real browser: Debian's chromium driven by playwright-core (src/test/ui) against
  * a 3-node mesh. It must show every site with its models, and mark a site down once its Ollama
- * stops. Leaves a screenshot in docs/ui.png. Needs chromium, node and npm; skipped without them,
+ * stops. Leaves a screenshot in target/ui.png (docs/ui.png is a copy of one). Needs chromium, node and npm; skipped without them,
  * except under CI=true, where a missing piece fails the build.
  */
 class MeshUiBrowserTest {
 
   private static final Path UI = Path.of("src/test/ui");
   private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("HIVE_CHROMIUM", "/usr/bin/chromium"));
-  private static final Path SCREENSHOT = Path.of("docs/ui.png");
+  // Under target/, so that a build never leaves the committed docs/ui.png modified.
+  private static final Path SCREENSHOT = Path.of("target/ui.png");
 
   @TempDir
   Path dir;
