@@ -121,13 +121,25 @@ public final class Rig implements AutoCloseable {
     }
   }
 
+  /** The last {@code lines} lines of a log, for an error message (the run's folder may be deleted after). */
+  private static String tail(Path log, int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | UncheckedIOException e) {
+      return "(unreadable: " + e + ")";
+    }
+  }
+
   /** Waits until {@code node} lists every one of {@code models} in its /api/tags. */
   public void awaitModels(Node node, List<String> models, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
       if (!node.process().isAlive()) {
-        throw new IllegalStateException("node " + node.name() + " exited; see " + dir.resolve("node-" + node.name() + ".log"));
+        Path log = dir.resolve("node-" + node.name() + ".log");
+        throw new IllegalStateException("node " + node.name() + " exited with " + node.process().exitValue()
+            + "; the end of " + log + ":\n" + tail(log, 20));
       }
       try {
         last = get("http://" + node.target() + "/api/tags");

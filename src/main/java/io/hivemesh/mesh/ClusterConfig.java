@@ -57,6 +57,9 @@ public final class ClusterConfig {
     config.getMemberAttributeConfig().setAttribute(SITE_ATTRIBUTE, node.name());
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(node.clusterPort()).setPortAutoIncrement(false);
+    // A node restarted on its port (or given a port another process just left) must not fail to bind
+    // while the old connections sit in TIME_WAIT.
+    network.setReuseAddress(true);
     if (!host.equals(node.clusterHost())) {
       // A loopback alias is no interface's address: Hazelcast's interface matching would refuse it.
       network.getMemberAddressProviderConfig().setEnabled(true)
