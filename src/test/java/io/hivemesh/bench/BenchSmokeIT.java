@@ -2,6 +2,7 @@ package io.hivemesh.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.hivemesh.support.proc.HiveJvm;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +24,19 @@ import org.junit.jupiter.api.Test;
 class BenchSmokeIT {
 
   private static final Path OUT = Path.of("target", "it-logs", "BenchSmokeIT");
+
+  /** The peers come from Debian's packages: skipped without them, except under CI=true, where .ci/run installs them. */
+  @BeforeAll
+  static void peersInstalled() {
+    for (String peer : List.of("/usr/sbin/nginx", "/usr/sbin/haproxy")) {
+      if (!Files.isExecutable(Path.of(peer))) {
+        if ("true".equals(System.getenv("CI"))) {
+          fail("CI=true and the benchmark smoke test cannot run: " + peer + " is missing");
+        }
+        Assumptions.abort("benchmark smoke test skipped: " + peer + " is missing (apt-get install nginx-light haproxy)");
+      }
+    }
+  }
 
   @Test
   void overheadComparesEveryContenderInBothModes() throws Exception {
