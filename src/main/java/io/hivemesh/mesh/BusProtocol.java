@@ -16,7 +16,14 @@ import io.vertx.core.eventbus.DeliveryOptions;
  *   credit (n) ---->
  *         <---- end (seq) | err (message, status before the head)
  *   cancel ---->                                 closes the site's Ollama request
+ *   abandon (request) ---->                      after an ack timeout: "stopped" (nothing was sent,
+ *                                                the site's request is closed) or "started"
  * </pre>
+ *
+ * An ack that comes late does not prove the site idle: it may be serving. So an origin whose ack
+ * timed out asks the site to abandon the stream, and tries another site only once the site says it
+ * stopped before its first frame, or does not answer that either. A request is then served in full
+ * at most once, whatever the timing.
  */
 final class BusProtocol {
 
@@ -41,6 +48,10 @@ final class BusProtocol {
   static final String ERROR = "err";
   static final String GRANT = "credit";
   static final String CANCEL = "cancel";
+  /** Asked after an ack timeout; answered {@link #STOPPED} or {@link #STARTED}. */
+  static final String ABANDON = "abandon";
+  static final String STOPPED = "stopped";
+  static final String STARTED = "started";
   /** Answered at once: opens the bus connection (and its TLS session) before a request needs it. */
   static final String PING = "ping";
 

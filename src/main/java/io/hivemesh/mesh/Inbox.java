@@ -15,6 +15,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,16 @@ public final class Inbox {
   private final SiteBackend backend;
   private final Map<Long, RemoteStream> outgoing = new HashMap<>();
   private final Map<String, ServedStream> incoming = new HashMap<>();
+  /**
+   * Streams served lately and whether their head went out: how an abandon that arrives after the
+   * stream ended is answered truthfully. Bounded; an abandon comes within an ack timeout or two.
+   */
+  private final Map<String, Boolean> recentlyServed = new LinkedHashMap<>(256, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > RECENTLY_SERVED;
+    }
+  };
   private MessageConsumer<Buffer> consumer;
   private long sweepTimer = -1;
 
@@ -89,8 +100,9 @@ public final class Inbox {
     outgoing.remove(sid);
   }
 
-  void forgetServed(String key) {
+  void forgetServed(String key, boolean headSent) {
     incoming.remove(key);
+    recentlyServed.put(key, headSent);
   }
 
   public int openStreams() {
@@ -148,6 +160,7 @@ public final class Inbox {
   }
 
   private static final long WARM_UP_TIMEOUT_MS = 10_000;
+  private static final int RECENTLY_SERVED = 4096;
   private final BooleanSupplier draining;
 
   private void handle(Message<Buffer> msg) {
@@ -176,6 +189,7 @@ public final class Inbox {
           s.cancel();
         }
       }
+      case BusProtocol.ABANDON -> abandon(from + '/' + sid, msg);
       default -> {
         RemoteStream s = outgoing.get(sid);
         if (s != null) {
@@ -208,6 +222,19 @@ public final class Inbox {
     RelayRequest req = new RelayRequest(HttpMethod.valueOf(h.get(BusProtocol.METHOD)), h.get(BusProtocol.URI),
         BusProtocol.httpHeaders(h), msg.body() == null ? Buffer.buffer() : msg.body());
     backend.relayAcquired(req, modelKey, cancel).onComplete(stream::onResponse);
+  }
+
+  /**
+   * The origin gave up waiting for our ack: stop unless our first frame is already out. The open
+   * came before this on the same connection, so a stream never seen was never started.
+   */
+  private void abandon(String key, Message<Buffer> msg) {
+    ServedStream s = incoming.get(key);
+    boolean started = s != null ? s.headSent() : recentlyServed.getOrDefault(key, false);
+    if (s != null && !started) {
+      s.cancel();
+    }
+    msg.reply(Buffer.buffer(started ? BusProtocol.STARTED : BusProtocol.STOPPED));
   }
 
   private void sweep() {

@@ -20,6 +20,9 @@ import java.util.ArrayDeque;
  */
 final class RemoteStream implements RelayResponse {
 
+  /** How many ack timeouts an origin waits for a site's answer to "abandon". */
+  static final int ABANDON_WAIT = 4;
+
   private final Inbox inbox;
   private final long sid;
   private final String site;
@@ -68,25 +71,47 @@ final class RemoteStream implements RelayResponse {
         .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW));
     BusProtocol.putHeaders(h, req.headers());
     opts.setSendTimeout(ackTimeoutMs);
-    inbox.eventBus().request(target, req.body(), opts).onFailure(this::openFailed);
+    inbox.eventBus().request(target, req.body(), opts).onFailure(err -> openFailed(err, ackTimeoutMs));
     return head.future();
   }
 
-  private void openFailed(Throwable err) {
+  private void openFailed(Throwable err, long ackTimeoutMs) {
     if (finished || headReceived()) {
       return;
     }
-    RelayException failure;
     if (err instanceof ReplyException re) {
-      failure = switch (re.failureType()) {
-        case RECIPIENT_FAILURE -> new RelayException(re.failureCode(), re.getMessage(), true);
-        case NO_HANDLERS -> new RelayException(502, "site '" + site + "' is not reachable", true);
-        default -> new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true);
-      };
+      switch (re.failureType()) {
+        case RECIPIENT_FAILURE -> giveUp(new RelayException(re.failureCode(), re.getMessage(), true));
+        case NO_HANDLERS -> giveUp(new RelayException(502, "site '" + site + "' is not reachable", true));
+        default -> abandon(ackTimeoutMs);
+      }
     } else {
-      failure = new RelayException(502, "site '" + site + "': " + err.getMessage(), true);
+      giveUp(new RelayException(502, "site '" + site + "': " + err.getMessage(), true));
     }
-    // The site may have started anyway (a late ack): tell it to stop.
+  }
+
+  /**
+   * The ack is late, but the site may be serving all the same: another site may take the request
+   * only once this one says it stopped before its first frame, or stays silent to this question too
+   * for {@value #ABANDON_WAIT}× the ack timeout. A site that is gone rather than slow ends the wait
+   * sooner: the membership change breaks its streams.
+   */
+  private void abandon(long ackTimeoutMs) {
+    DeliveryOptions opts = BusProtocol.frame(BusProtocol.ABANDON, sid, inbox.address())
+        .setSendTimeout(ABANDON_WAIT * ackTimeoutMs);
+    inbox.eventBus().<Buffer>request(target, null, opts).onComplete(ar -> {
+      if (finished || headReceived()) {
+        return;
+      }
+      if (ar.succeeded() && BusProtocol.STARTED.equals(String.valueOf(ar.result().body()))) {
+        return; // its head is on the way; the sweep ends the stream if it never comes
+      }
+      giveUp(new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true));
+    });
+  }
+
+  private void giveUp(RelayException failure) {
+    // Whatever the site did with the open, it must not serve it now.
     inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
     finish();
     head.tryFail(failure);

@@ -37,6 +37,10 @@ final class ServedStream implements BodySink {
     this.credit = credit;
   }
 
+  boolean headSent() {
+    return headSent;
+  }
+
   boolean starved() {
     return paused;
   }
@@ -145,6 +149,6 @@ final class ServedStream implements BodySink {
 
   private void finish() {
     done = true;
-    inbox.forgetServed(key);
+    inbox.forgetServed(key, headSent);
   }
 }

@@ -226,6 +226,79 @@ class BusStreamTest {
     })));
   }
 
+  /**
+   * Holds back, by {@code delayMs}, every bus message that {@code which} selects: a slow link or a
+   * busy peer, as the origin sees it.
+   */
+  private static void delay(Vertx vertx, long delayMs, java.util.function.Predicate<io.vertx.core.eventbus.Message<?>> which) {
+    vertx.eventBus().addOutboundInterceptor(ctx -> {
+      if (which.test(ctx.message())) {
+        vertx.setTimer(delayMs, t -> ctx.next());
+      } else {
+        ctx.next();
+      }
+    });
+  }
+
+  private static boolean isReply(io.vertx.core.eventbus.Message<?> m) {
+    return m.address().startsWith("__vertx.reply");
+  }
+
+  @Test
+  void aSiteWhoseAckIsLateButWhichServesKeepsTheRequest(Vertx vertx, VertxTestContext test) {
+    // Everything the site sends takes a second, twice the origin's ack timeout: the old way, the
+    // origin gave up at the timeout and another site served the request a second time.
+    delay(vertx, 1000, m -> isReply(m) || m.address().equals(origin.address()));
+    long start = System.nanoTime();
+    open(generate(5)).compose(r -> {
+      test.verify(() -> assertEquals(200, r.status()));
+      Collector c = new Collector();
+      r.start(c);
+      return c.done.future();
+    }).onComplete(test.succeeding(body -> test.verify(() -> {
+      assertTrue(body.toString().contains("\"done\":true"), body.toString());
+      assertEquals(1, sim.stats().completed());
+      System.out.println("BusStreamTest: answer kept after a late ack, in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+      test.completeNow();
+    })));
+  }
+
+  @Test
+  void aSiteThatHasNotStartedStopsWhenTheOriginGivesUpOnItsAck(Vertx vertx, VertxTestContext test) throws Exception {
+    // A cold load of 3 s: the site is still loading when the origin asks it to abandon.
+    restart(vertx, SimOptions.defaults().withModels(List.of("m")).withLoadMs(3000).withTokensPerSecond(0), "512");
+    delay(vertx, 1000, m -> isReply(m) && m.body() == null);
+    long start = System.nanoTime();
+    open(generate(5)).onComplete(test.failing(err -> test.verify(() -> {
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      RelayException re = (RelayException) err;
+      assertEquals(504, re.status());
+      assertTrue(re.retryable(), "another site may take it");
+      assertTrue(ms < 2500, "given up once the site said it stopped, after " + ms + " ms");
+      long timer = vertx.setPeriodic(20, id -> {
+        if (sim.stats().canceled() == 1 && sim.stats().active() == 0 && server.openStreams() == 0) {
+          vertx.cancelTimer(id);
+          test.verify(() -> assertEquals(0, sim.stats().completed()));
+          test.completeNow();
+        }
+      });
+      vertx.setTimer(10_000, id -> vertx.cancelTimer(timer));
+    })));
+  }
+
+  @Test
+  void aSiteSilentToTheAbandonTooIsGivenUpAfterABoundedWait(Vertx vertx, VertxTestContext test) {
+    delay(vertx, 10_000, m -> isReply(m) || m.address().equals(origin.address()));
+    long start = System.nanoTime();
+    open(generate(5)).onComplete(test.failing(err -> test.verify(() -> {
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(504, ((RelayException) err).status());
+      // One ack timeout (500 ms), then four more waiting for the answer to "abandon".
+      assertTrue(ms >= 2400 && ms < 8000, "gave up after " + ms + " ms");
+      test.completeNow();
+    })));
+  }
+
   /** A full node's site with one inbox, as the origin's view would hold it. */
   private static SiteState site(String name) {
     return new SiteState(name, "node-" + name, 1, true, false, 1, 8, 8, 0, java.util.Map.of(), java.util.Set.of(), 0);
