@@ -92,6 +92,21 @@ public final class ClusterSync {
     this.heartbeats = heartbeatsOf(hazelcast);
   }
 
+  /**
+   * Drops the entry a gone member left for {@code site}, unless a live node has published the site
+   * anew meanwhile: an edge that moved to another node is not to be dropped with its old one. On a
+   * worker: reading a partition the gone member owned waits until the cluster has moved it.
+   */
+  private void removeIfStillFrom(String site, String nodeId) {
+    vertx.executeBlocking(() -> {
+      String current = loadMap.get(site);
+      if (current != null && nodeId.equals(SiteState.fromJson(new JsonObject(current)).nodeId())) {
+        loadMap.remove(site, current);
+      }
+      return null;
+    }, false).onFailure(err -> log.debug("could not drop the entry of site '{}': {}", site, err.getMessage()));
+  }
+
   public Future<Void> start() {
     // Listeners first, then the current content: an entry written in between is seen at least once.
     return vertx.executeBlocking(() -> {
@@ -110,7 +125,7 @@ public final class ClusterSync {
           if (nodeId != null) {
             for (String gone : view.removeNode(nodeId)) {
               log.info("site '{}' left the mesh", gone);
-              loadMap.removeAsync(gone);
+              removeIfStillFrom(gone, nodeId);
               siteLost.accept(gone);
             }
           }
