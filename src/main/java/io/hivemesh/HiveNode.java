@@ -110,6 +110,7 @@ public final class HiveNode implements NodeControl {
       publishNow();
     });
     backend.onAnswerStarted(metrics::ollamaFirstByte);
+    metrics.clientPort(clientLimits::openConnections, activeRequests::get);
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
     view.onNewPeer(site -> {
@@ -163,7 +164,7 @@ public final class HiveNode implements NodeControl {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("node", config.name());
     VertxOptions options = vertxOptions(System.getProperties()).setEventLoopPoolSize(config.eventLoops())
-        .setEventBusOptions(bus).setMetricsOptions(vertxMetrics(config.name()));
+        .setEventBusOptions(bus).setMetricsOptions(vertxMetrics(config.name(), config.vertxHttpMetrics()));
     // Not bound to the node's event loops: a failed start closes them before reporting.
     Promise<HiveNode> started = Promise.promise();
     Vertx.builder().with(options).withClusterManager(cluster).withMetrics(new MicrometerMetricsFactory(registry))
@@ -185,18 +186,25 @@ public final class HiveNode implements NodeControl {
   }
 
   /**
-   * Vert.x's meters for the client port, the relays to Ollama, its pools and the JVM. Labels that
-   * grow with clients (remote addresses, paths) are left out, and so are the event bus's meters:
-   * their cost falls on every frame of every stream.
+   * Vert.x's meters for its pools and the JVM, and with {@code --metrics-vertx-http} for the client
+   * port and the relays to Ollama. Those cost a few meter lookups on every request, and the
+   * {@code hive_*} meters already count requests, connections and times. Labels that grow with
+   * clients (remote addresses, paths) are left out, and so are the event bus's meters: their cost
+   * falls on every frame of every stream.
    */
-  private static MicrometerMetricsOptions vertxMetrics(String node) {
+  private static MicrometerMetricsOptions vertxMetrics(String node, boolean http) {
+    Set<String> off = new java.util.HashSet<>(Set.of(MetricsDomain.EVENT_BUS.toCategory(),
+        MetricsDomain.NET_SERVER.toCategory(), MetricsDomain.NET_CLIENT.toCategory(),
+        MetricsDomain.DATAGRAM_SOCKET.toCategory(), MetricsDomain.VERTICLES.toCategory()));
+    if (!http) {
+      off.add(MetricsDomain.HTTP_SERVER.toCategory());
+      off.add(MetricsDomain.HTTP_CLIENT.toCategory());
+    }
     // Vert.x keeps registries by name, JVM-wide: a name of its own keeps each node's meters in its registry.
     return new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
         .setRegistryName("hive-" + node + "-" + java.util.UUID.randomUUID())
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME, Label.CLIENT_NAME))
-        .setDisabledMetricsCategories(Set.of(MetricsDomain.EVENT_BUS.toCategory(), MetricsDomain.NET_SERVER.toCategory(),
-            MetricsDomain.NET_CLIENT.toCategory(), MetricsDomain.DATAGRAM_SOCKET.toCategory(),
-            MetricsDomain.VERTICLES.toCategory()));
+        .setDisabledMetricsCategories(off);
   }
 
   private static final String VERTX_OPTION = "vertx.options.";
@@ -297,7 +305,7 @@ public final class HiveNode implements NodeControl {
   private SiteState ownState() {
     return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), draining.get(),
         config.parallel(), config.maxInflight(), load.maxPerModel(), load.total(), load.snapshot(), poller.loadedKeys(), load.served(),
-        meshStatus.ownRate(), ttftP99Ms, null, null);
+        meshStatus.ownRate(), ttftP99Ms, null, null, config.maxLoadedModels());
   }
 
   /**

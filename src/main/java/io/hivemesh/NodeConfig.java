@@ -29,6 +29,7 @@ public record NodeConfig(
     String clusterConfig,
     String strategy,
     int parallel,
+    int maxLoadedModels,
     int maxInflight,
     int maxRequests,
     int maxAttempts,
@@ -55,7 +56,8 @@ public record NodeConfig(
     String logFormat,
     boolean accessLog,
     boolean metricsNeedAdmin,
-    int metricsMaxSubjects) {
+    int metricsMaxSubjects,
+    boolean vertxHttpMetrics) {
 
   public static final List<OptionSpec> OPTIONS = List.of(
       OptionSpec.of("config", null, "YAML file with option: value lines"),
@@ -71,6 +73,7 @@ public record NodeConfig(
       OptionSpec.of("cluster-config", "", "Hazelcast XML config (default: ./cluster.xml, else the bundled one)"),
       OptionSpec.of("strategy", Strategies.DEFAULT, "routing strategy: " + String.join(", ", Strategies.NAMES)),
       OptionSpec.of("parallel", "1", "requests this site's Ollama serves at once per loaded model (OLLAMA_NUM_PARALLEL)"),
+      OptionSpec.of("max-loaded-models", "3", "models this site's Ollama keeps loaded at once (OLLAMA_MAX_LOADED_MODELS; 0: unknown)"),
       OptionSpec.of("max-inflight", "512", "requests this site accepts for its Ollama at once (OLLAMA_MAX_QUEUE)"),
       OptionSpec.of("max-queue-per-model", "256",
           "requests this site accepts at once for any one model, running or waiting (at most max-inflight)"),
@@ -112,7 +115,8 @@ public record NodeConfig(
       OptionSpec.of("log-format", "text", "log lines as text, or json: one JSON object a line"),
       OptionSpec.of("access-log", "true", "one log line per client request (never its content)"),
       OptionSpec.of("metrics-auth", "none", "GET /metrics needs: none (any scraper), or admin (a token with the admin scope)"),
-      OptionSpec.of("metrics-max-subjects", "100", "token subjects labelled by name in /metrics; the rest count as 'other'"));
+      OptionSpec.of("metrics-max-subjects", "100", "token subjects labelled by name in /metrics; the rest count as 'other'"),
+      OptionSpec.of("metrics-vertx-http", "false", "also Vert.x's own per-request HTTP meters (vertx_http_*): they cost on every request"));
 
   public static NodeConfig parse(String[] args, Map<String, String> env) {
     return from(Settings.resolve(OPTIONS, args, env));
@@ -137,6 +141,7 @@ public record NodeConfig(
         s.stringOr("cluster-config", null),
         s.choice("strategy", Strategies.NAMES),
         s.integer("parallel", 1, 1024),
+        s.integer("max-loaded-models", 0, 1024),
         s.integer("max-inflight", 1, 1_000_000),
         s.integer("max-requests", 1, 1_000_000),
         s.integer("max-attempts", 1, 16),
@@ -166,7 +171,8 @@ public record NodeConfig(
         s.choice("log-format", List.of("text", "json")),
         s.bool("access-log"),
         s.choice("metrics-auth", List.of("none", "admin")).equals("admin"),
-        s.integer("metrics-max-subjects", 0, 100_000));
+        s.integer("metrics-max-subjects", 0, 100_000),
+        s.bool("metrics-vertx-http"));
     if (!config.tls.meshTls() && !config.plaintextMeshAllowed && !isLoopback(config.clusterHost)) {
       throw new ConfigException("--cluster-host " + config.clusterHost + " is reachable from other hosts: give"
           + " --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside TLS (or --insecure-plaintext-mesh)");

@@ -85,7 +85,8 @@ public final class Rig implements AutoCloseable {
         "-cp", System.getProperty("java.class.path"), "io.hivemesh.cli.Main", "node",
         "--name", name, "--port", String.valueOf(port), "--ollama", sim.url(),
         "--cluster-name", clusterName, "--cluster-port", String.valueOf(clusterPort), "--bus-port", "0",
-        "--parallel", String.valueOf(sim.options().parallel()), "--strategy", strategy,
+        "--parallel", String.valueOf(sim.options().parallel()),
+        "--max-loaded-models", String.valueOf(sim.options().maxLoaded()), "--strategy", strategy,
         "--insecure-no-auth", "--max-inflight", "4096", "--event-loops", "1"));
     if (join > 0) {
       cmd.addAll(List.of("--join", "127.0.0.1:" + join));

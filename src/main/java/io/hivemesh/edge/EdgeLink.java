@@ -178,7 +178,7 @@ public final class EdgeLink implements SiteBackend {
 
   private SiteState state() {
     return new SiteState(name, nodeId, 1, healthy, false, slots, load.maxInflight(),
-        load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), 0, 0, config.name(), attachment);
+        load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), 0, 0, config.name(), attachment, 0);
   }
 
   /** Peers see a changed load within {@value #LOAD_DEBOUNCE_MS} ms, as for the node's own site. */

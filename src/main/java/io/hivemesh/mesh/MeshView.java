@@ -236,7 +236,8 @@ public final class MeshView {
         saturated++;
         continue;
       }
-      out.add(new Candidate(site, local, s.loaded().contains(modelKey), model, total, s.slots()));
+      boolean loaded = s.loaded().contains(modelKey);
+      out.add(new Candidate(site, local, loaded, model, total, s.slots(), !loaded && s.loadEvicts()));
     }
     return new Candidates(out, saturated);
   }

@@ -29,17 +29,24 @@ import java.util.Set;
  * @param via           for an edge site, the node it is attached to (whose cluster node id is {@code nodeId}
  *                      and whose event bus carries its streams); null for a full node
  * @param attachment    for an edge site, the id of its current attachment, part of its inbox addresses
+ * @param maxLoaded     models the site's Ollama keeps loaded at once (0: not known): a cold load on a
+ *                      site holding that many evicts one
  */
 public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                         int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
-                        long served, double rate, double ttftP99Ms, String via, String attachment) {
+                        long served, double rate, double ttftP99Ms, String via, String attachment, int maxLoaded) {
 
   /** A full node's own site. */
   public SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                    int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
                    long served) {
     this(name, nodeId, loops, healthy, draining, slots, maxInflight, maxPerModel, inflight, modelInflight, loaded,
-        served, 0, 0, null, null);
+        served, 0, 0, null, null, 0);
+  }
+
+  /** Whether loading one more model here evicts another (the site says how many it keeps, and holds that many). */
+  public boolean loadEvicts() {
+    return maxLoaded > 0 && loaded.size() >= maxLoaded;
   }
 
   /**
@@ -64,7 +71,7 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         .put("healthy", healthy).put("draining", draining)
         .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
-        .put("served", served).put("rate", rate).put("ttft_p99_ms", ttftP99Ms);
+        .put("served", served).put("rate", rate).put("ttft_p99_ms", ttftP99Ms).put("max_loaded", maxLoaded);
     if (via != null) {
       json.put("via", via).put("attachment", attachment);
     }
@@ -86,6 +93,6 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         Math.max(1, j.getInteger("max", 1)), Math.max(1, j.getInteger("max_per_model", j.getInteger("max", 1))),
         j.getInteger("inflight", 0), models, loaded,
         j.getLong("served", 0L), j.getDouble("rate", 0.0), j.getDouble("ttft_p99_ms", 0.0), j.getString("via"),
-        j.getString("attachment"));
+        j.getString("attachment"), Math.max(0, j.getInteger("max_loaded", 0)));
   }
 }

@@ -6,7 +6,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import ch.qos.logback.core.AsyncAppenderBase;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -18,7 +21,7 @@ public final class LogFormat {
   private LogFormat() {
   }
 
-  /** Applies {@code format} ("text" keeps logback.xml's pattern) to every console appender of the root logger. */
+  /** Applies {@code format} ("text" keeps logback.xml's pattern) to every console appender, the access log's included. */
   public static void apply(String format, boolean accessLog) {
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
       return;
@@ -29,19 +32,32 @@ public final class LogFormat {
     if (!"json".equals(format)) {
       return;
     }
-    ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
-      if (it.next() instanceof ConsoleAppender<ILoggingEvent> console) {
-        JsonLogLayout layout = new JsonLogLayout();
-        layout.setContext(context);
-        layout.start();
-        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-        encoder.setContext(context);
-        encoder.setLayout(layout);
-        encoder.start();
-        console.stop();
-        console.setEncoder(encoder);
-        console.start();
+    List<ConsoleAppender<ILoggingEvent>> consoles = new ArrayList<>();
+    collectConsoles(context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).iteratorForAppenders(), consoles);
+    collectConsoles(context.getLogger(RequestObserver.ACCESS_LOGGER).iteratorForAppenders(), consoles);
+    for (ConsoleAppender<ILoggingEvent> console : consoles) {
+      JsonLogLayout layout = new JsonLogLayout();
+      layout.setContext(context);
+      layout.start();
+      LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
+      encoder.setContext(context);
+      encoder.setLayout(layout);
+      encoder.start();
+      console.stop();
+      console.setEncoder(encoder);
+      console.start();
+    }
+  }
+
+  /** The console appenders among {@code appenders}, and behind the asynchronous ones (the access log's). */
+  private static void collectConsoles(Iterator<Appender<ILoggingEvent>> appenders,
+                                      List<ConsoleAppender<ILoggingEvent>> into) {
+    while (appenders.hasNext()) {
+      Appender<ILoggingEvent> a = appenders.next();
+      if (a instanceof ConsoleAppender<ILoggingEvent> console && !into.contains(console)) {
+        into.add(console);
+      } else if (a instanceof AsyncAppenderBase<ILoggingEvent> async) {
+        collectConsoles(async.iteratorForAppenders(), into);
       }
     }
   }

@@ -7,6 +7,7 @@ import io.hivemesh.model.ModelName;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import java.util.function.IntSupplier;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -74,6 +75,15 @@ public final class MeshMetrics {
         .description("Time this site's Ollama took to start answering a relayed request (cold loads included)")
         .publishPercentiles(0.99).distributionStatisticExpiry(Duration.ofMinutes(1)).distributionStatisticBufferLength(2)
         .serviceLevelObjectives(TIME_BUCKETS).register(registry);
+  }
+
+  /** The client port's open connections and the requests it holds (read at scrape). */
+  public void clientPort(IntSupplier connections, IntSupplier requests) {
+    Gauge.builder("hive.client.connections", connections, IntSupplier::getAsInt)
+        .description("Client connections open on this node's HTTP port").register(registry);
+    Gauge.builder("hive.client.requests.active", requests, IntSupplier::getAsInt)
+        .description("Client requests this node holds: reading a body, waiting for a site or streaming an answer")
+        .register(registry);
   }
 
   public PrometheusMeterRegistry registry() {

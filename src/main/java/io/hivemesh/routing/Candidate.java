@@ -9,8 +9,15 @@ package io.hivemesh.routing;
  * @param modelInflight requests for this model running or waiting at the site
  * @param siteInflight  requests of any model running or waiting at the site
  * @param slots         requests the site serves at once per loaded model
+ * @param evicts        loading the model here would push another loaded model out of memory
  */
-public record Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots) {
+public record Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots,
+                        boolean evicts) {
+
+  /** A candidate whose load, if it needs one, evicts nothing (or the site does not say). */
+  public Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots) {
+    this(site, local, loaded, modelInflight, siteInflight, slots, false);
+  }
 
   /** Requests per slot, the unit every strategy compares. */
   public double siteLoad() {

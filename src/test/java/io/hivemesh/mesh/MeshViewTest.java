@@ -54,6 +54,21 @@ class MeshViewTest {
   }
 
   @Test
+  void aColdCandidateOnASiteHoldingItsMaximumOfLoadedModelsEvicts() {
+    view.putInventory(inventory("full", "0.12.0", List.of("a:latest", "b:latest", "m:latest"), List.of()));
+    view.putInventory(inventory("roomy", "0.12.0", List.of("a:latest", "m:latest"), List.of()));
+    view.putState(new SiteState("full", "node-full", 2, true, false, 2, 8, 8, 0, Map.of(), Set.of(k("a"), k("b")), 0,
+        0, 0, null, null, 2));
+    view.putState(new SiteState("roomy", "node-roomy", 2, true, false, 2, 8, 8, 0, Map.of(), Set.of(k("a")), 0,
+        0, 0, null, null, 2));
+    Map<String, Boolean> evicts = new java.util.TreeMap<>();
+    view.candidates(k("m")).sites().forEach(c -> evicts.put(c.site(), c.evicts()));
+    assertEquals(Map.of("full", true, "roomy", false), evicts);
+    // A loaded model evicts nothing.
+    assertFalse(view.candidates(k("a")).sites().stream().anyMatch(Candidate::evicts));
+  }
+
+  @Test
   void aSiteWithoutLoadEntryOrInventoryIsNotACandidate() {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
     assertTrue(view.candidates(k("m")).sites().isEmpty());

@@ -3,6 +3,7 @@ package io.hivemesh.mesh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.Set;
@@ -21,10 +22,24 @@ class SiteStateTest {
 
   @Test
   void anEdgesEntryNamesItsNodeAndAnAddressOfItsAttachment() {
-    SiteState edge = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-1");
+    SiteState edge = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-1", 0);
     assertEquals(edge, SiteState.fromJson(edge.toJson()));
     assertEquals("hive.edge.laptop.att-1.0", edge.inbox(0));
-    SiteState again = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-2");
+    SiteState again = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-2", 0);
     assertNotEquals(edge.inbox(0), again.inbox(0), "a new attachment never reuses the old one's inbox");
+  }
+
+  @Test
+  void aSiteSaysWhetherOneMoreLoadWouldEvictAModel() {
+    SiteState full = new SiteState("gpu", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of("a", "b"), 0, 0, 0, null, null, 2);
+    assertEquals(full, SiteState.fromJson(full.toJson()));
+    assertTrue(full.loadEvicts());
+    SiteState room = new SiteState("gpu", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of("a"), 0, 0, 0, null, null, 2);
+    assertFalse(room.loadEvicts());
+    // A peer that does not publish the limit (older, or an edge) never counts as full.
+    assertFalse(SiteState.fromJson(full.toJson().put("max_loaded", 0)).loadEvicts());
+    io.vertx.core.json.JsonObject old = full.toJson();
+    old.remove("max_loaded");
+    assertFalse(SiteState.fromJson(old).loadEvicts());
   }
 }

@@ -72,6 +72,8 @@ class ObservabilityTest {
     events.setContext(root.getLoggerContext());
     events.start();
     root.addAppender(events);
+    // The access log has an appender of its own (asynchronous) and does not reach the root's.
+    ((Logger) LoggerFactory.getLogger(RequestObserver.ACCESS_LOGGER)).addAppender(events);
     vertx = Vertx.vertx();
     Path secret = dir.resolve("jwt.secret");
     Files.writeString(secret, KeyFiles.newHmacSecret() + "\n");
@@ -83,7 +85,7 @@ class ObservabilityTest {
     mesh.add("a", sim.withModels("llama3.2"), auth);
     mesh.add("b", sim.withModels("mistral"), auth);
     mesh.add("c", sim.withModels("phi3"), "--jwt-secret-file", secret.toString(), "--metrics-max-subjects", "2",
-        "--metrics-auth", "admin");
+        "--metrics-auth", "admin", "--metrics-vertx-http", "true");
     mesh.awaitConverged();
   }
 
@@ -94,6 +96,7 @@ class ObservabilityTest {
     }
     TestMesh.await(vertx.close());
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(events);
+    ((Logger) LoggerFactory.getLogger(RequestObserver.ACCESS_LOGGER)).detachAppender(events);
   }
 
   static String token(String subject, String scope) {
@@ -163,8 +166,11 @@ class ObservabilityTest {
     assertTrue(b.sum("hive_site_ollama_first_byte_seconds_count") >= 4, b.text);
     assertEquals(1, b.sum("hive_cold_loads_total", "model", "mistral:latest"), b.text);
     assertEquals(0, b.sum("hive_site_inflight_requests"));
-    // Vert.x's own meters come along.
-    assertTrue(a.sum("vertx_http_server_requests_total") > 0, "no Vert.x HTTP server meters");
+    // The client port's gauges; Vert.x's per-request HTTP meters only when asked for (node c).
+    assertTrue(a.sum("hive_client_connections") >= 1, a.text);
+    assertTrue(a.text.contains("hive_client_requests_active{node=\"a\"}"), a.text);
+    assertEquals(0, a.sum("vertx_http_server_requests_total"), "Vert.x HTTP meters are off by default");
+    assertTrue(scrape("c").sum("vertx_http_server_requests_total") > 0, "--metrics-vertx-http true turns them on");
     assertTrue(a.sum("jvm_memory_used_bytes") > 0, "no JVM meters");
     for (String site : List.of("a", "b", "c")) {
       assertEquals(1, a.sum("hive_site_up", "site", site));

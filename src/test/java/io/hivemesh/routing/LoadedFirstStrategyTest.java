@@ -37,6 +37,18 @@ class LoadedFirstStrategyTest {
   }
 
   @Test
+  void aColdSiteWithRoomForTheModelBeatsOneThatMustEvictAnother() {
+    // The bigger site would be chosen on slots alone, but its load pushes out a model in use.
+    assertEquals(List.of("roomy", "full"), order(
+        new Candidate("full", false, false, 0, 0, 4, true),
+        new Candidate("roomy", false, false, 0, 0, 2, false)));
+    // Past a deep enough queue at the roomy site, evicting is the lesser evil.
+    assertEquals("full", order(
+        new Candidate("full", false, false, 0, 0, 4, true),
+        new Candidate("roomy", false, false, 12, 12, 2, false)).get(0));
+  }
+
+  @Test
   void amongFreeSlotsTheLeastLoadedComesFirst() {
     assertEquals(List.of("b", "a"), order(
         new Candidate("a", false, true, 3, 3, 4),

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.AppenderBase;
 import java.util.ArrayList;
 import java.util.List;
+import io.hivemesh.observe.RequestObserver;
 import org.slf4j.LoggerFactory;
 
 /** Everything every logger writes while it is attached, as the text an operator would read. */
@@ -19,6 +20,8 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     capture.setContext(root.getLoggerContext());
     capture.start();
     root.addAppender(capture);
+    // The access log has an appender of its own (asynchronous) and does not reach the root's.
+    ((Logger) LoggerFactory.getLogger(RequestObserver.ACCESS_LOGGER)).addAppender(capture);
     return capture;
   }
 
@@ -38,6 +41,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
   @Override
   public void close() {
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(this);
+    ((Logger) LoggerFactory.getLogger(RequestObserver.ACCESS_LOGGER)).detachAppender(this);
     stop();
   }
 }
