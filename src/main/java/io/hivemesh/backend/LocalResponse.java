@@ -3,12 +3,18 @@ package io.hivemesh.backend;
 import io.hivemesh.relay.BodySink;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
-/** An answer from this site's own Ollama, relayed from its HTTP response. */
+/**
+ * An answer from this site's own Ollama, relayed from its HTTP response. Its silence limit is a
+ * timer of its own, cancelled when the answer ends: an idle timeout set on the Vert.x request after
+ * the head outlives the answer (nothing cancels it at the end), and with it the whole request, for
+ * the length of the limit.
+ */
 final class LocalResponse implements RelayResponse {
 
   /** Hop-by-hop headers (RFC 9110 section 7.6.1) never travel past a proxy. */
@@ -20,9 +26,17 @@ final class LocalResponse implements RelayResponse {
   private final HttpClientResponse response;
   private final OllamaBackend.Release release;
   private final MultiMap headers;
+  private final Vertx vertx;
+  private final long idleMs;
   private boolean done;
+  private boolean paused;
+  private long lastData;
+  private long idleTimer = -1;
 
-  LocalResponse(String site, HttpClientRequest request, HttpClientResponse response, OllamaBackend.Release release) {
+  LocalResponse(Vertx vertx, long idleMs, String site, HttpClientRequest request, HttpClientResponse response,
+                OllamaBackend.Release release) {
+    this.vertx = vertx;
+    this.idleMs = idleMs;
     this.site = site;
     this.request = request;
     this.response = response;
@@ -52,18 +66,19 @@ final class LocalResponse implements RelayResponse {
 
   @Override
   public void start(BodySink sink) {
-    response.handler(sink::write);
+    lastData = System.nanoTime();
+    idleTimer = vertx.setTimer(idleMs, id -> checkIdle(sink));
+    response.handler(chunk -> {
+      lastData = System.nanoTime();
+      sink.write(chunk);
+    });
     response.endHandler(v -> {
-      if (!done) {
-        done = true;
-        release.run();
+      if (finish()) {
         sink.end();
       }
     });
     response.exceptionHandler(err -> {
-      if (!done) {
-        done = true;
-        release.run();
+      if (finish()) {
         sink.fail(err instanceof TimeoutException
             ? "site '" + site + "': the model stopped producing output"
             : "site '" + site + "': connection to Ollama lost mid-stream");
@@ -72,21 +87,53 @@ final class LocalResponse implements RelayResponse {
     response.resume();
   }
 
+  /** Silence while the client is keeping up means the model stopped; while it is paused it does not count. */
+  private void checkIdle(BodySink sink) {
+    idleTimer = -1;
+    if (done) {
+      return;
+    }
+    long silentMs = (System.nanoTime() - lastData) / 1_000_000;
+    if (paused || silentMs < idleMs) {
+      idleTimer = vertx.setTimer(Math.max(1, paused ? idleMs : idleMs - silentMs), id -> checkIdle(sink));
+      return;
+    }
+    if (finish()) {
+      request.reset(0, new TimeoutException("no output for " + idleMs + " ms"));
+      sink.fail("site '" + site + "': the model stopped producing output");
+    }
+  }
+
+  /** Ends the answer once: gives its place back and stops its timer; false if it had ended already. */
+  private boolean finish() {
+    if (done) {
+      return false;
+    }
+    done = true;
+    release.run();
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+    return true;
+  }
+
   @Override
   public void pause() {
+    paused = true;
     response.pause();
   }
 
   @Override
   public void resume() {
+    paused = false;
+    lastData = System.nanoTime();
     response.resume();
   }
 
   @Override
   public void cancel() {
-    if (!done) {
-      done = true;
-      release.run();
+    if (finish()) {
       // Closing the connection is how Ollama learns the client is gone: it stops generating.
       request.reset();
     }

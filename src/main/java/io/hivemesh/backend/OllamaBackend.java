@@ -30,6 +30,7 @@ public final class OllamaBackend implements SiteBackend {
   /** Paths whose success changes what the site holds: the inventory is polled again right after. */
   private static final Set<String> INVENTORY_CHANGING = Set.of("/api/pull", "/api/delete", "/api/copy", "/api/create");
 
+  private final Vertx vertx;
   private final NodeConfig config;
   private final LocalLoad load;
   private final HttpClientAgent client;
@@ -41,6 +42,7 @@ public final class OllamaBackend implements SiteBackend {
   private volatile LongConsumer onAnswerStarted = nanos -> { };
 
   public OllamaBackend(Vertx vertx, NodeConfig config, LocalLoad load) {
+    this.vertx = vertx;
     this.config = config;
     this.load = load;
     URI url = config.ollama();
@@ -137,8 +139,7 @@ public final class OllamaBackend implements SiteBackend {
 
   private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release) {
     resp.pause();
-    creq.idleTimeout(config.streamIdleTimeout().toMillis());
-    return new LocalResponse(config.name(), creq, resp, release);
+    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release);
   }
 
   private RelayException toRelayException(Throwable err, Cancellation cancel) {
