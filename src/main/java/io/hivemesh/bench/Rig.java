@@ -87,7 +87,9 @@ public final class Rig implements AutoCloseable {
         "--cluster-name", clusterName, "--cluster-port", String.valueOf(clusterPort), "--bus-port", "0",
         "--parallel", String.valueOf(sim.options().parallel()),
         "--max-loaded-models", String.valueOf(sim.options().maxLoaded()), "--strategy", strategy,
-        "--insecure-no-auth", "--max-inflight", "4096", "--event-loops", "1"));
+        "--insecure-no-auth", "--max-inflight", "4096", "--event-loops", "1",
+        // As nginx and HAProxy here, which write none either.
+        "--access-log", "false"));
     if (join > 0) {
       cmd.addAll(List.of("--join", "127.0.0.1:" + join));
     }

@@ -16,7 +16,7 @@ final class BenchCommand {
       OptionSpec.of("out", "bench-results", "directory the reports (JSON, Markdown, PNG) are written to"),
       OptionSpec.of("rounds", "3", "measured rounds; every contender takes one turn per round"),
       OptionSpec.of("phase", "5s", "length of one contender's turn"),
-      OptionSpec.of("warmup", "5s", "warm-up per contender before the first round"),
+      OptionSpec.of("warmup", "30s", "warm-up per contender before the first round (the nodes' JIT needs tens of seconds)"),
       OptionSpec.of("rate", "1000", "overhead: open-loop requests per second of the moderate load"),
       OptionSpec.of("concurrency", "32", "overhead and scale: requests kept open at saturation"),
       OptionSpec.of("loads", "50,80,95", "placement: offered loads, percent of the mesh's capacity"),

@@ -80,7 +80,7 @@ public final class Dispatcher {
     if (state == null) {
       return Future.failedFuture(new NoSiteException(NoSiteException.Reason.NODE_NOT_FOUND, site));
     }
-    return send(req, "", state, cancel);
+    return send(req, "", state, cancel, () -> { });
   }
 
   private Future<RelayResponse> attempt(RelayRequest req, String modelKey, Cancellation cancel, List<Candidate> order,
@@ -95,9 +95,9 @@ public final class Dispatcher {
       return i + 1 < tries ? attempt(req, modelKey, cancel, order, i + 1, tries)
           : Future.failedFuture(new RelayException(502, "site '" + site.site() + "' left the mesh", true));
     }
-    view.noteDispatched(site.site(), modelKey);
+    Runnable ended = view.noteDispatched(site.site(), modelKey);
     boolean last = i + 1 >= tries;
-    return send(req, modelKey, state, cancel).transform(ar -> {
+    return send(req, modelKey, state, cancel, ended).transform(ar -> {
       if (!cancel.cancelled()) {
         record(site.site(), ar.succeeded() ? ar.result().status() : 0, ar.cause());
       }
@@ -138,7 +138,10 @@ public final class Dispatcher {
     return status >= 500 || status == 404;
   }
 
-  private Future<RelayResponse> send(RelayRequest req, String modelKey, SiteState site, Cancellation cancel) {
-    return site.name().equals(config.name()) ? backend.relay(req, modelKey, cancel) : inbox.open(site, req, modelKey, cancel);
+  /** {@code ended} runs once the remote stream has ended, however it ends. */
+  private Future<RelayResponse> send(RelayRequest req, String modelKey, SiteState site, Cancellation cancel,
+                                     Runnable ended) {
+    return site.name().equals(config.name()) ? backend.relay(req, modelKey, cancel)
+        : inbox.open(site, req, modelKey, cancel, ended);
   }
 }

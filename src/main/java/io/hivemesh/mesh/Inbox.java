@@ -114,13 +114,15 @@ public final class Inbox {
    * node it is attached to); the future completes with the head of its answer.
    */
   public Future<RelayResponse> open(SiteState site, RelayRequest req, String modelKey, Cancellation cancel) {
-    long sid = NEXT_SID.incrementAndGet();
-    return open(site.name(), sid, site.inbox((int) Long.remainderUnsigned(sid, site.loops())), req, modelKey, cancel);
+    return open(site, req, modelKey, cancel, () -> { });
   }
 
-  private Future<RelayResponse> open(String site, long sid, String target, RelayRequest req, String modelKey,
-                                     Cancellation cancel) {
-    RemoteStream stream = new RemoteStream(this, sid, site, target);
+  /** As {@link #open(SiteState, RelayRequest, String, Cancellation)}; {@code ended} runs once the stream has ended. */
+  public Future<RelayResponse> open(SiteState site, RelayRequest req, String modelKey, Cancellation cancel,
+                                    Runnable ended) {
+    long sid = NEXT_SID.incrementAndGet();
+    String target = site.inbox((int) Long.remainderUnsigned(sid, site.loops()));
+    RemoteStream stream = new RemoteStream(this, sid, site.name(), target, ended);
     outgoing.put(sid, stream);
     cancel.onCancel(stream::cancel);
     return stream.open(req, modelKey, config.connectTimeout().toMillis());

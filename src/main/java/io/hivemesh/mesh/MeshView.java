@@ -242,15 +242,28 @@ public final class MeshView {
     return new Candidates(out, saturated);
   }
 
-  /** Counts a request sent to a remote site until that site's next snapshot includes it. */
-  public void noteDispatched(String site, String modelKey) {
+  /**
+   * Counts a request sent to a remote site until that site's next snapshot includes it, or until it
+   * ends, whichever comes first: run the returned action when it ends. Without the second bound, a
+   * node sending a site thousands of short requests a second would count every one sent since the
+   * last snapshot as still open, see the site full, and answer 503.
+   */
+  public Runnable noteDispatched(String site, String modelKey) {
     if (site.equals(self)) {
-      return;
+      return NOTHING;
     }
     Adjustment adj = adjustments.computeIfAbsent(site, k -> new Adjustment());
+    AtomicInteger model = adj.models.computeIfAbsent(modelKey, k -> new AtomicInteger());
     adj.total.incrementAndGet();
-    adj.models.computeIfAbsent(modelKey, k -> new AtomicInteger()).incrementAndGet();
+    model.incrementAndGet();
+    // Once a newer snapshot has replaced this adjustment, the decrement lands on the old one: harmless.
+    return () -> {
+      adj.total.decrementAndGet();
+      model.decrementAndGet();
+    };
   }
+
+  private static final Runnable NOTHING = () -> { };
 
   /** The site can take work: it publishes load, its Ollama is healthy, its inventory is known. */
   public boolean isLive(String site) {

@@ -29,6 +29,7 @@ final class RemoteStream implements RelayResponse {
   private final String target;
   private final Promise<RelayResponse> head = Promise.promise();
   private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
+  private final Runnable onFinish;
 
   private int status;
   private MultiMap headers;
@@ -42,7 +43,8 @@ final class RemoteStream implements RelayResponse {
   final long openedAt;
   long lastActivity;
 
-  RemoteStream(Inbox inbox, long sid, String site, String target) {
+  RemoteStream(Inbox inbox, long sid, String site, String target, Runnable ended) {
+    this.onFinish = ended;
     this.inbox = inbox;
     this.sid = sid;
     this.site = site;
@@ -231,9 +233,13 @@ final class RemoteStream implements RelayResponse {
   }
 
   private void finish() {
+    if (finished) {
+      return;
+    }
     finished = true;
     pending.clear();
     inbox.forget(sid);
+    onFinish.run();
   }
 
   // ---- RelayResponse, used by the HTTP layer on the same event loop ----

@@ -92,6 +92,28 @@ class MeshViewTest {
   }
 
   @Test
+  void ownDispatchesStopCountingWhenTheyEndEvenBeforeTheSiteRepublishes() {
+    // Thousands of short requests a second between two snapshots must not add up to a full site.
+    view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
+    view.putState(state("a", true, 0, Map.of(), Set.of()));
+    for (int i = 0; i < 1000; i++) {
+      view.noteDispatched("a", k("m")).run();
+    }
+    Runnable open = view.noteDispatched("a", k("m"));
+    Candidate a = view.candidates(k("m")).sites().get(0);
+    assertEquals(1, a.modelInflight());
+    assertEquals(1, a.siteInflight());
+    assertEquals(0, view.candidates(k("m")).saturated());
+    // A request still open when a snapshot replaced its count ends without touching the new one.
+    view.putState(state("a", true, 1, Map.of(k("m"), 1), Set.of()));
+    Runnable next = view.noteDispatched("a", k("m"));
+    open.run();
+    assertEquals(2, view.candidates(k("m")).sites().get(0).modelInflight());
+    next.run();
+    assertEquals(1, view.candidates(k("m")).sites().get(0).modelInflight());
+  }
+
+  @Test
   void aSiteFullForOneModelIsStillOfferedForTheOthers() {
     view.putInventory(inventory("a", "0.12.0", List.of("hot:latest", "cold:latest"), List.of()));
     // 8 places, at most 3 per model: 3 'hot' requests fill 'hot' only.
