@@ -103,6 +103,12 @@ public final class LocalMesh implements AutoCloseable {
     for (LocalNode n : members) {
       String[] last = {""};
       n.awaitReady("lists exactly the sites " + names, timeout, () -> {
+        // A member that died will never be listed: say so now, with its log, not at the timeout.
+        for (LocalNode m : members) {
+          if (!m.isAlive()) {
+            throw new AssertionError(m.name() + " exited while the mesh was forming\n" + m.logTail());
+          }
+        }
         JsonObject view = nodesView(n);
         last[0] = String.valueOf(view);
         return view != null && readySites(view).equals(names);

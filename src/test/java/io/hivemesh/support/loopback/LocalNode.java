@@ -1,10 +1,6 @@
 package io.hivemesh.support.loopback;
 
 import io.hivemesh.support.proc.HiveJvm;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,15 +35,8 @@ public final class LocalNode {
     this.busPort = freePort();
   }
 
-  /** A port nothing listens on now; another process could take it before the node does, rarely. */
   static int freePort() {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return io.hivemesh.support.Ports.free();
   }
 
   /** Starts the JVM, joining through {@code seeds} (Hazelcast addresses of other nodes); returns at once. */
