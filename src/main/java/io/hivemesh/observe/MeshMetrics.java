@@ -79,9 +79,10 @@ public final class MeshMetrics {
 
   /** The client port's open connections and the requests it holds (read at scrape). */
   public void clientPort(IntSupplier connections, IntSupplier requests) {
-    Gauge.builder("hive.client.connections", connections, IntSupplier::getAsInt)
+    // A gauge holds its object weakly unless told otherwise; these suppliers have no other holder.
+    Gauge.builder("hive.client.connections", connections, IntSupplier::getAsInt).strongReference(true)
         .description("Client connections open on this node's HTTP port").register(registry);
-    Gauge.builder("hive.client.requests.active", requests, IntSupplier::getAsInt)
+    Gauge.builder("hive.client.requests.active", requests, IntSupplier::getAsInt).strongReference(true)
         .description("Client requests this node holds: reading a body, waiting for a site or streaming an answer")
         .register(registry);
   }

@@ -167,8 +167,12 @@ class ObservabilityTest {
     assertEquals(1, b.sum("hive_cold_loads_total", "model", "mistral:latest"), b.text);
     assertEquals(0, b.sum("hive_site_inflight_requests"));
     // The client port's gauges; Vert.x's per-request HTTP meters only when asked for (node c).
-    assertTrue(a.sum("hive_client_connections") >= 1, a.text);
-    assertTrue(a.text.contains("hive_client_requests_active{node=\"a\"}"), a.text);
+    // Gauges whose object was collected read NaN: collect first, so that this cannot pass by luck.
+    System.gc();
+    Scrape afterGc = scrape("a");
+    assertTrue(afterGc.sum("hive_client_connections") >= 1, afterGc.text);
+    assertFalse(afterGc.text.contains("hive_client_requests_active{node=\"a\"} NaN"), afterGc.text);
+    assertTrue(afterGc.text.contains("hive_client_requests_active{node=\"a\"}"), afterGc.text);
     assertEquals(0, a.sum("vertx_http_server_requests_total"), "Vert.x HTTP meters are off by default");
     assertTrue(scrape("c").sum("vertx_http_server_requests_total") > 0, "--metrics-vertx-http true turns them on");
     assertTrue(a.sum("jvm_memory_used_bytes") > 0, "no JVM meters");
