@@ -64,14 +64,16 @@ public final class Dispatcher {
           : new NoSiteException(NoSiteException.Reason.MODEL_NOT_FOUND, modelKey));
     }
     List<Candidate> order = strategy.order(sites);
+    boolean guarded = false;
     if (pinnedSite == null) {
       // Sites whose breaker is open are skipped; if that leaves none, trying beats refusing.
-      List<Candidate> allowed = order.stream().filter(c -> breakers.allows(c.site())).toList();
-      if (!allowed.isEmpty()) {
-        order = allowed;
+      List<Candidate> admitted = order.stream().filter(c -> breakers.admits(c.site())).toList();
+      if (!admitted.isEmpty()) {
+        order = admitted;
+        guarded = true;
       }
     }
-    return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()));
+    return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()), guarded);
   }
 
   /** Relays a request to the named site, whatever models it holds (model management). */
@@ -83,20 +85,28 @@ public final class Dispatcher {
     return send(req, "", state, cancel, () -> { });
   }
 
+  /**
+   * Tries {@code order[i]}, then the next while retrying makes sense. When {@code guarded}, a
+   * half-open site's one trial is taken only here, as the request actually goes to it.
+   */
   private Future<RelayResponse> attempt(RelayRequest req, String modelKey, Cancellation cancel, List<Candidate> order,
-                                       int i, int tries) {
+                                       int i, int tries, boolean guarded) {
     if (cancel.cancelled()) {
       return Future.failedFuture(Cancellation.canceled());
     }
     Candidate site = order.get(i);
+    boolean last = i + 1 >= tries;
     SiteState state = view.state(site.site());
     if (state == null) {
       // Left the mesh since the candidates were taken.
-      return i + 1 < tries ? attempt(req, modelKey, cancel, order, i + 1, tries)
+      return !last ? attempt(req, modelKey, cancel, order, i + 1, tries, guarded)
           : Future.failedFuture(new RelayException(502, "site '" + site.site() + "' left the mesh", true));
     }
+    if (guarded && !breakers.allows(site.site()) && !last) {
+      // Another request took the half-open trial, or the breaker opened, since routing looked.
+      return attempt(req, modelKey, cancel, order, i + 1, tries, guarded);
+    }
     Runnable ended = view.noteDispatched(site.site(), modelKey);
-    boolean last = i + 1 >= tries;
     return send(req, modelKey, state, cancel, ended).transform(ar -> {
       if (!cancel.cancelled()) {
         record(site.site(), ar.succeeded() ? ar.result().status() : 0, ar.cause());
@@ -107,7 +117,7 @@ public final class Dispatcher {
           log.debug("site '{}' answered {} for {}; trying the next site", site.site(), resp.status(), modelKey);
           resp.cancel();
           metrics.failover(modelKey, site.site());
-          return attempt(req, modelKey, cancel, order, i + 1, tries);
+          return attempt(req, modelKey, cancel, order, i + 1, tries, guarded);
         }
         return Future.succeededFuture(resp);
       }
@@ -115,7 +125,7 @@ public final class Dispatcher {
       if (!last && (!(err instanceof RelayException re) || re.retryable())) {
         log.debug("site '{}' failed for {} ({}); trying the next site", site.site(), modelKey, err.getMessage());
         metrics.failover(modelKey, site.site());
-        return attempt(req, modelKey, cancel, order, i + 1, tries);
+        return attempt(req, modelKey, cancel, order, i + 1, tries, guarded);
       }
       return Future.failedFuture(err);
     });

@@ -33,6 +33,15 @@ public final class SiteBreakers {
     this.clock = clockMillis;
   }
 
+  /**
+   * Whether routing may consider {@code site}: closed, or half-open with no trial out. Takes
+   * nothing, so a site the strategy ranks behind one that answers keeps its trial for later.
+   */
+  public boolean admits(String site) {
+    Breaker b = breakers.get(site);
+    return b == null || b.admits(clock.getAsLong());
+  }
+
   /** Whether a request may go to {@code site} now; in half-open state, true for one trial at a time. */
   public boolean allows(String site) {
     Breaker b = breakers.get(site);
@@ -63,18 +72,22 @@ public final class SiteBreakers {
     /** Set while a half-open trial is out; a trial that never reports lapses after one open period. */
     private long trialSince = -1;
 
+    synchronized boolean admits(long now) {
+      return failures < FAILURES_TO_OPEN || now >= openUntil && !trialOut(now);
+    }
+
     synchronized boolean allows(long now) {
-      if (failures < FAILURES_TO_OPEN) {
-        return true;
-      }
-      if (now < openUntil) {
+      if (!admits(now)) {
         return false;
       }
-      if (trialSince >= 0 && now - trialSince < openFor) {
-        return false;
+      if (failures >= FAILURES_TO_OPEN) {
+        trialSince = now;
       }
-      trialSince = now;
       return true;
+    }
+
+    private boolean trialOut(long now) {
+      return trialSince >= 0 && now - trialSince < openFor;
     }
 
     synchronized void succeeded(String site) {

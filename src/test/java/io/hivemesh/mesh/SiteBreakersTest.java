@@ -55,4 +55,18 @@ class SiteBreakersTest {
     now.addAndGet(SiteBreakers.FIRST_OPEN_MS);
     assertTrue(breakers.allows("s"), "the lost trial lapsed; another may try");
   }
+
+  @Test
+  void lookingAtAHalfOpenSiteDoesNotTakeItsTrial() {
+    fail(3);
+    assertFalse(breakers.admits("s"), "open");
+    now.addAndGet(SiteBreakers.FIRST_OPEN_MS);
+    for (int i = 0; i < 5; i++) {
+      assertTrue(breakers.admits("s"), "routing may rank it as often as it likes");
+    }
+    assertTrue(breakers.allows("s"), "the trial is still there for the request that goes to it");
+    assertFalse(breakers.admits("s"), "and once taken, the site is out of routing until it reports");
+    breakers.succeeded("s");
+    assertTrue(breakers.admits("s"));
+  }
 }
