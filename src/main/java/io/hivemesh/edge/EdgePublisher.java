@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * Publishes an attached edge's site in the cluster maps and this node's view, the way
  * {@link io.hivemesh.mesh.ClusterSync} publishes the node's own: load with a TTL of
  * {@code entry-ttl}, inventory when it changes and every TTL, at most one write per map in flight.
- * Withdrawing removes the entries only while they are still this node's, so a node that lost the
- * edge to another one never deletes what the other one wrote. Confined to the link's event loop.
+ * Withdrawing removes the entries only while they are still this attachment's, so a node that lost
+ * the edge to another one never deletes what the other one wrote. Both entries name the attachment:
+ * a re-attached edge announces the same models, and without it a withdrawal landing late would find
+ * its own inventory text in the new attachment's entry and delete it. Confined to the link's event loop.
  */
 final class EdgePublisher {
 
@@ -31,6 +33,7 @@ final class EdgePublisher {
   private final HazelcastInstance hazelcast;
   private final MeshView view;
   private final String site;
+  private final String attachment;
   private final long ttlMs;
   private final IMap<String, String> loadMap;
   private final IMap<String, String> inventoryMap;
@@ -48,8 +51,9 @@ final class EdgePublisher {
     String written;
   }
 
-  EdgePublisher(Vertx vertx, Context context, HazelcastInstance hazelcast, MeshView view, String site, long ttlMs,
-                Supplier<SiteState> state, Supplier<SiteInventory> inventory) {
+  EdgePublisher(Vertx vertx, Context context, HazelcastInstance hazelcast, MeshView view, String site, String attachment,
+                long ttlMs, Supplier<SiteState> state, Supplier<SiteInventory> inventory) {
+    this.attachment = attachment;
     this.state = state;
     this.inv = inventory;
     this.vertx = vertx;
@@ -67,7 +71,7 @@ final class EdgePublisher {
       return;
     }
     SiteInventory inv = this.inv.get();
-    String invJson = inv.toJson().encode();
+    String invJson = inv.toJson().put("attachment", attachment).encode();
     long at = System.currentTimeMillis();
     if (!invJson.equals(inventory.written) || at - inventoryAt >= ttlMs) {
       view.putInventory(inv);
