@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,9 +80,12 @@ public final class MeshView {
     final ConcurrentHashMap<String, AtomicInteger> models = new ConcurrentHashMap<>();
   }
 
-  /** Model key to the sites that can serve it, and the mesh-wide answers derived from the same data. */
-  private record Index(Map<String, List<String>> sitesByModel, Catalog catalog) {
-    static final Index EMPTY = new Index(Map.of(), Catalog.build(List.of()));
+  /**
+   * Model key to the sites that can serve it, the live sites, and the mesh-wide answers derived from
+   * the same data: one snapshot, so a site is never live while its models are not yet routable.
+   */
+  private record Index(Map<String, List<String>> sitesByModel, Set<String> live, Catalog catalog) {
+    static final Index EMPTY = new Index(Map.of(), Set.of(), Catalog.build(List.of()));
   }
 
   // ---- updates (Hazelcast event threads, the publisher) ----
@@ -197,7 +202,9 @@ public final class MeshView {
       }
     }
     byModel.replaceAll((k, v) -> List.copyOf(v));
-    index = new Index(Map.copyOf(byModel), Catalog.build(live));
+    Set<String> liveNames = new HashSet<>();
+    live.forEach(v -> liveNames.add(v.state().name()));
+    index = new Index(Map.copyOf(byModel), Set.copyOf(liveNames), Catalog.build(live));
   }
 
   // ---- reads (request path) ----
@@ -267,8 +274,7 @@ public final class MeshView {
 
   /** The site can take work: it publishes load, its Ollama is healthy, its inventory is known. */
   public boolean isLive(String site) {
-    SiteState s = states.get(site);
-    return s != null && s.healthy() && !s.draining() && inventories.containsKey(site);
+    return index.live.contains(site);
   }
 
   public SiteState state(String site) {
@@ -295,7 +301,7 @@ public final class MeshView {
   }
 
   /** Sites that publish a state now, live or not. */
-  public java.util.Set<String> siteNames() {
+  public Set<String> siteNames() {
     return states.keySet();
   }
 
