@@ -10,7 +10,8 @@ import java.util.Set;
  * The bar the mesh's placement is held to: a central scheduler that knows, at every arrival, the
  * exact state of every site (which models are loaded, when each slot frees up, when the loader is
  * free) and puts the request where it will finish first. A discrete-event simulation in the sims'
- * own timing model ({@code io.hivemesh.sim}): a loaded model has {@code parallel} slots; a prompt
+ * own timing model ({@code io.hivemesh.sim}): a loaded model has {@code parallel} slots (an
+ * embedding model one, as in Ollama); a prompt
  * costs {@code tokens / (20 * tps)}, an answer {@code tokens / tps}, an embedding
  * {@code tokens / (10 * tps)}; loads take {@code loadMs}, one at a time per site, and evict the
  * model that goes idle first when {@code maxLoaded} are in. It pays no network or relay cost.
@@ -57,7 +58,7 @@ public final class IdealScheduler {
     SiteState(Site site) {
       this.site = site;
       for (String m : site.loaded()) {
-        runners.put(m, new Runner(site.parallel(), 0));
+        runners.put(m, new Runner(slots(site, m), 0));
       }
     }
   }
@@ -97,7 +98,7 @@ public final class IdealScheduler {
         evictIfFull(best);
         double ready = loadStart + best.site.loadMs() / 1000.0;
         best.loaderFree = ready;
-        runner = new Runner(best.site.parallel(), ready);
+        runner = new Runner(slots(best.site, shot.model()), ready);
         best.runners.put(shot.model(), runner);
         rec.coldLoads++;
       }
@@ -151,12 +152,21 @@ public final class IdealScheduler {
     return w.embedding() ? w.promptTokens() / (10 * tps) : w.promptTokens() / (20 * tps) + w.answerTokens() / tps;
   }
 
+  /** Requests a loaded model serves at once: Ollama runs embedding models one request at a time. */
+  static int slots(Site site, String model) {
+    return isEmbedding(model) ? 1 : site.parallel();
+  }
+
+  private static boolean isEmbedding(String model) {
+    return model.contains("embed");
+  }
+
   /** Models of {@code sites} that are embedding models, by the sim's naming rule. */
   static Set<String> embeddingModels(List<Site> sites) {
     Set<String> out = new java.util.HashSet<>();
     for (Site s : sites) {
       for (String m : s.models()) {
-        if (m.contains("embed")) {
+        if (isEmbedding(m)) {
           out.add(m);
         }
       }

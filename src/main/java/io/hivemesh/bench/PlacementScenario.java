@@ -85,7 +85,7 @@ final class PlacementScenario {
             w += c.weight();
           }
         }
-        perSecond += site.parallel() / (service / w);
+        perSecond += IdealScheduler.slots(site, model) / (service / w);
       }
       capacity = Math.min(capacity, perSecond / share.get(model));
     }
