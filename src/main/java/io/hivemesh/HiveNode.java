@@ -305,7 +305,7 @@ public final class HiveNode implements NodeControl {
   private SiteState ownState() {
     return new SiteState(config.name(), cluster.getNodeId(), config.eventLoops(), poller.healthy(), draining.get(),
         config.parallel(), config.maxInflight(), load.maxPerModel(), load.total(), load.snapshot(), poller.loadedKeys(), load.served(),
-        meshStatus.ownRate(), ttftP99Ms, null, null, config.maxLoadedModels());
+        meshStatus.ownRate(), ttftP99Ms, null, null, config.maxLoadedModels(), backend.speed().measured());
   }
 
   /**

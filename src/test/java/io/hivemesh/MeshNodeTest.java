@@ -120,6 +120,18 @@ class MeshNodeTest {
   }
 
   @Test
+  void everyNodeLearnsHowFastASiteAnswersFromItsAnswers() {
+    HttpResponse<String> r = Http.post(gamma, "/api/generate",
+        "{\"model\":\"mistral\",\"prompt\":\"count\",\"stream\":false,\"options\":{\"num_predict\":8}}");
+    assertEquals(200, r.statusCode(), r.body());
+    // beta's sim produces 20 tokens a second; beta measures it and publishes it with its load.
+    TestMesh.awaitTrue("gamma sees beta's measured speed", Duration.ofSeconds(10), () -> {
+      double tps = mesh.nodes.get("gamma").view().state("beta").speed().tokensPerSecond();
+      return tps > 15 && tps < 25;
+    });
+  }
+
+  @Test
   void embeddingsBothFlavours() {
     HttpResponse<String> r = Http.post(gamma, "/api/embed", "{\"model\":\"nomic-embed-text\",\"input\":[\"a\",\"b\"]}");
     assertEquals(200, r.statusCode(), r.body());

@@ -1,9 +1,11 @@
 package io.hivemesh.backend;
 
+import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.relay.BodySink;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import java.util.Set;
@@ -25,6 +27,7 @@ final class LocalResponse implements RelayResponse {
   private final HttpClientRequest request;
   private final HttpClientResponse response;
   private final OllamaBackend.Release release;
+  private final SiteSpeed speed;
   private final MultiMap headers;
   private final Vertx vertx;
   private final long idleMs;
@@ -32,9 +35,12 @@ final class LocalResponse implements RelayResponse {
   private boolean paused;
   private long lastData;
   private long idleTimer = -1;
+  /** Ollama's final statistics line, once the answer has ended: what {@link SiteSpeed} learns from. */
+  private Buffer lastChunk;
 
   LocalResponse(Vertx vertx, long idleMs, String site, HttpClientRequest request, HttpClientResponse response,
-                OllamaBackend.Release release) {
+                OllamaBackend.Release release, SiteSpeed speed) {
+    this.speed = speed;
     this.vertx = vertx;
     this.idleMs = idleMs;
     this.site = site;
@@ -70,9 +76,13 @@ final class LocalResponse implements RelayResponse {
     idleTimer = vertx.setTimer(idleMs, id -> checkIdle(sink));
     response.handler(chunk -> {
       lastData = System.nanoTime();
+      lastChunk = chunk;
       sink.write(chunk);
     });
     response.endHandler(v -> {
+      if (lastChunk != null && response.statusCode() == 200) {
+        speed.answered(lastChunk);
+      }
       if (finish()) {
         sink.end();
       }

@@ -2,6 +2,7 @@ package io.hivemesh.backend;
 
 import io.hivemesh.NodeConfig;
 import io.hivemesh.mesh.LocalLoad;
+import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.mesh.SiteBackend;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
@@ -33,6 +34,7 @@ public final class OllamaBackend implements SiteBackend {
   private final Vertx vertx;
   private final NodeConfig config;
   private final LocalLoad load;
+  private final SiteSpeed speed = new SiteSpeed();
   private final HttpClientAgent client;
   private final String host;
   private final int port;
@@ -75,6 +77,11 @@ public final class OllamaBackend implements SiteBackend {
 
   public LocalLoad load() {
     return load;
+  }
+
+  /** How fast this site's Ollama answers, learned from the answers relayed so far. */
+  public SiteSpeed speed() {
+    return speed;
   }
 
   @Override
@@ -139,7 +146,7 @@ public final class OllamaBackend implements SiteBackend {
 
   private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release) {
     resp.pause();
-    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release);
+    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release, speed);
   }
 
   private RelayException toRelayException(Throwable err, Cancellation cancel) {

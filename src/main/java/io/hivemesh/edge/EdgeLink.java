@@ -7,6 +7,7 @@ import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteBackend;
 import io.hivemesh.mesh.SiteInventory;
+import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.mesh.SiteState;
 import io.hivemesh.model.ModelName;
 import io.hivemesh.relay.Cancellation;
@@ -64,6 +65,7 @@ public final class EdgeLink implements SiteBackend {
   private LocalLoad load;
   private boolean healthy;
   private int slots = 1;
+  private SiteSpeed.Measured speed = SiteSpeed.Measured.UNKNOWN;
   private Set<String> loaded = Set.of();
   private SiteInventory inventory;
   private Inbox inbox;
@@ -146,6 +148,7 @@ public final class EdgeLink implements SiteBackend {
   private void onSite(JsonObject site) {
     healthy = site.getBoolean("healthy", false);
     slots = Math.max(1, site.getInteger("slots", 1));
+    speed = new SiteSpeed.Measured(Math.max(0, site.getDouble("tps", 0.0)), Math.max(0, site.getLong("load_ms", 0L)));
     SiteInventory next = new SiteInventory(name, site.getString("version", "0.0.0"), objects(site.getJsonArray("tags")),
         objects(site.getJsonArray("ps")));
     loaded = next.ps().stream().map(p -> ModelName.key(SiteInventory.modelName(p))).collect(Collectors.toUnmodifiableSet());
@@ -178,7 +181,7 @@ public final class EdgeLink implements SiteBackend {
 
   private SiteState state() {
     return new SiteState(name, nodeId, 1, healthy, false, slots, load.maxInflight(),
-        load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), 0, 0, config.name(), attachment, 0);
+        load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), 0, 0, config.name(), attachment, 0, speed);
   }
 
   /** Peers see a changed load within {@value #LOAD_DEBOUNCE_MS} ms, as for the node's own site. */

@@ -244,7 +244,8 @@ public final class MeshView {
         continue;
       }
       boolean loaded = s.loaded().contains(modelKey);
-      out.add(new Candidate(site, local, loaded, model, total, s.slots(), !loaded && s.loadEvicts()));
+      out.add(new Candidate(site, local, loaded, model, total, s.slots(), !loaded && s.loadEvicts(),
+          s.speed().tokensPerSecond(), s.speed().loadMs()));
     }
     return new Candidates(out, saturated);
   }

@@ -1,5 +1,6 @@
 package io.hivemesh.observe;
 
+import io.hivemesh.relay.FinalStats;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -35,30 +36,11 @@ final class AnswerUsage {
 
   Counts counts() {
     String text = new String(tail, 0, length, java.nio.charset.StandardCharsets.ISO_8859_1);
-    long eval = number(text, "\"eval_count\":");
-    long prompt = number(text, "\"prompt_eval_count\":");
-    long nanos = number(text, "\"eval_duration\":");
-    return new Counts(prompt >= 0 ? prompt : number(text, "\"prompt_tokens\":"),
-        eval >= 0 ? eval : number(text, "\"completion_tokens\":"),
+    long eval = FinalStats.number(text, "\"eval_count\":");
+    long prompt = FinalStats.number(text, "\"prompt_eval_count\":");
+    long nanos = FinalStats.number(text, "\"eval_duration\":");
+    return new Counts(prompt >= 0 ? prompt : FinalStats.number(text, "\"prompt_tokens\":"),
+        eval >= 0 ? eval : FinalStats.number(text, "\"completion_tokens\":"),
         eval > 0 && nanos > 0 ? eval * 1e9 / nanos : -1);
-  }
-
-  /** The last value of {@code key} in the tail (the final chunk's), or -1. */
-  private static long number(String text, String key) {
-    int at = text.lastIndexOf(key);
-    if (at < 0) {
-      return -1;
-    }
-    int i = at + key.length();
-    while (i < text.length() && text.charAt(i) == ' ') {
-      i++;
-    }
-    long value = 0;
-    int digits = 0;
-    while (i < text.length() && Character.isDigit(text.charAt(i)) && digits < 18) {
-      value = value * 10 + (text.charAt(i++) - '0');
-      digits++;
-    }
-    return digits == 0 ? -1 : value;
   }
 }

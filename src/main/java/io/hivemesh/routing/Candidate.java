@@ -10,13 +10,21 @@ package io.hivemesh.routing;
  * @param siteInflight  requests of any model running or waiting at the site
  * @param slots         requests the site serves at once per loaded model
  * @param evicts        loading the model here would push another loaded model out of memory
+ * @param tokensPerSecond the site's measured output speed per request (0: not measured yet)
+ * @param loadMs        how long a cold load takes there, as measured (0: not measured yet)
  */
 public record Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots,
-                        boolean evicts) {
+                        boolean evicts, double tokensPerSecond, long loadMs) {
 
   /** A candidate whose load, if it needs one, evicts nothing (or the site does not say). */
   public Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots) {
     this(site, local, loaded, modelInflight, siteInflight, slots, false);
+  }
+
+  /** A candidate whose speed is not known. */
+  public Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots,
+                   boolean evicts) {
+    this(site, local, loaded, modelInflight, siteInflight, slots, evicts, 0, 0);
   }
 
   /** Requests per slot, the unit every strategy compares. */

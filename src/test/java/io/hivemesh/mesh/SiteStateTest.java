@@ -42,4 +42,15 @@ class SiteStateTest {
     old.remove("max_loaded");
     assertFalse(SiteState.fromJson(old).loadEvicts());
   }
+
+  @Test
+  void aSitesMeasuredSpeedTravelsWithItsEntry() {
+    SiteState fast = new SiteState("gpu", "n1", 1, true, false, 4, 8, 8, 0, Map.of(), Set.of("a"), 0, 0, 0, null, null, 2,
+        new SiteSpeed.Measured(412.5, 1500));
+    assertEquals(fast, SiteState.fromJson(fast.toJson()));
+    io.vertx.core.json.JsonObject old = fast.toJson();
+    old.remove("tps");
+    old.remove("load_ms");
+    assertEquals(SiteSpeed.Measured.UNKNOWN, SiteState.fromJson(old).speed(), "a peer that does not measure is unknown");
+  }
 }

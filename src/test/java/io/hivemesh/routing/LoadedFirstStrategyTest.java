@@ -1,7 +1,6 @@
 package io.hivemesh.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -84,16 +83,54 @@ class LoadedFirstStrategyTest {
   }
 
   @Test
-  void expectedWaitGrowsWithQueueAndColdness() {
-    Candidate free = new Candidate("x", false, true, 0, 0, 1);
-    Candidate full = new Candidate("x", false, true, 1, 1, 1);
-    Candidate cold = new Candidate("x", false, false, 0, 0, 1);
-    double wFree = LoadedFirstStrategy.expectedWait(free);
-    double wFull = LoadedFirstStrategy.expectedWait(full);
-    double wCold = LoadedFirstStrategy.expectedWait(cold);
-    assertEquals(0.0, wFree);
-    assertEquals(true, wFull > wFree);
-    assertEquals(true, wCold > wFull);
-    assertNotEquals(wFull, wCold);
+  void expectedTimeGrowsWithQueueAndColdness() {
+    double free = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, true, 0, 0, 1), 0);
+    double full = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, true, 1, 1, 1), 0);
+    double cold = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, false, 0, 0, 1), 0);
+    double evicting = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, false, 0, 0, 1, true), 0);
+    assertEquals(true, free < full && full < cold && cold < evicting, free + " " + full + " " + cold + " " + evicting);
+  }
+
+  private static Candidate measured(String site, boolean loaded, int inflight, int slots, boolean evicts, double tps,
+                                    long loadMs) {
+    return new Candidate(site, false, loaded, inflight, inflight, slots, evicts, tps, loadMs);
+  }
+
+  @Test
+  void aFastBusySiteBeatsASlowIdleOneUntilItsQueueIsLonger() {
+    // 100 tokens take 0.25 s at 400 tokens/s and 2 s at 50: waiting for one of four slots is quicker.
+    assertEquals(List.of("fast", "slow"), order(
+        measured("slow", true, 0, 1, false, 50, 0),
+        measured("fast", true, 4, 4, false, 400, 0)));
+    assertEquals(List.of("slow", "fast"), order(
+        measured("slow", true, 0, 1, false, 50, 0),
+        measured("fast", true, 40, 4, false, 400, 0)));
+  }
+
+  @Test
+  void aMeasuredLoadTimeDecidesWhetherLoadingBeatsQueueing() {
+    assertEquals("quick-load", order(
+        measured("quick-load", false, 0, 2, false, 100, 200),
+        measured("busy-warm", true, 4, 2, false, 100, 0)).get(0));
+    assertEquals("busy-warm", order(
+        measured("slow-load", false, 0, 2, false, 100, 10_000),
+        measured("busy-warm", true, 4, 2, false, 100, 0)).get(0));
+  }
+
+  @Test
+  void aSlowerSiteWithRoomBeatsAFastOneWhoseLoadEvictsAModelInUse() {
+    assertEquals(List.of("roomy-slow", "fast-full"), order(
+        measured("fast-full", false, 0, 4, true, 400, 1500),
+        measured("roomy-slow", false, 0, 2, false, 100, 1500)));
+  }
+
+  @Test
+  void aSiteThatHasNotMeasuredItsSpeedCountsAsAverage() {
+    List<Candidate> sites = List.of(
+        measured("slow", true, 0, 1, false, 100, 0),
+        measured("fast", true, 0, 1, false, 300, 0),
+        measured("new", true, 0, 1, false, 0, 0));
+    assertEquals(200.0, LoadedFirstStrategy.meanTps(sites));
+    assertEquals(List.of("fast", "new", "slow"), order(sites.toArray(Candidate[]::new)));
   }
 }
