@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * request wait for a slot; a cold one adds the load, and a load that pushes another model out of
  * memory adds that model's reload and more. Time is counted in the site's own turns: how long one
  * {@value #REFERENCE_TOKENS}-token answer takes at the speed the site has measured, so a fast busy
- * site can beat a slow idle one. A site that has not measured its speed yet is taken to be as fast
- * as the average of those that have (all alike when none has). This node's own site wins ties, since
- * it saves a hop.
+ * site can beat a slow idle one. A site that has not measured its speed or a load yet is taken to
+ * be like the average of those that have (all alike when none has). This node's own site wins ties,
+ * since it saves a hop.
  */
 public final class LoadedFirstStrategy implements RoutingStrategy {
 
@@ -23,8 +23,9 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
   static final double REFERENCE_TOKENS = 100;
 
   /**
-   * A cold load at a site that has not measured one, in turns. With it a busy loaded site keeps
-   * its model's traffic until its queue is about two requests per slot deep, then a cold site loads it.
+   * A cold load when no candidate has measured one, in average turns. With it a busy loaded site
+   * keeps its model's traffic until its queue is about two requests per slot deep, then a cold
+   * site loads it. Not in the site's own turns: a fast GPU does not load a model proportionally faster.
    */
   static final double COLD_TURNS = 2.0;
 
@@ -41,36 +42,46 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
     return NAME;
   }
 
-  /**
-   * Seconds until a request sent to {@code c} now would be done, by the model above;
-   * {@code fallbackTps} stands in for a speed the site has not measured (0: none has).
-   */
-  static double expectedSeconds(Candidate c, double fallbackTps) {
-    double tps = c.tokensPerSecond() > 0 ? c.tokensPerSecond() : fallbackTps;
-    // With no speed known anywhere, every site's turn is the same unit and only queues and loads count.
-    double turn = tps > 0 ? REFERENCE_TOKENS / tps : 1.0;
+  /** What stands in for what a site has not measured: the candidates' averages. */
+  record Defaults(double tokensPerSecond, double loadSeconds) {
+
+    static Defaults of(List<Candidate> candidates) {
+      double tps = 0;
+      double loadMs = 0;
+      int speeds = 0;
+      int loads = 0;
+      for (Candidate c : candidates) {
+        if (c.tokensPerSecond() > 0) {
+          tps += c.tokensPerSecond();
+          speeds++;
+        }
+        if (c.loadMs() > 0) {
+          loadMs += c.loadMs();
+          loads++;
+        }
+      }
+      double meanTps = speeds == 0 ? 0 : tps / speeds;
+      return new Defaults(meanTps, loads > 0 ? loadMs / loads / 1000.0 : COLD_TURNS * turn(meanTps));
+    }
+  }
+
+  /** Seconds one reference answer takes at {@code tps}; with no speed known every turn is one unit. */
+  private static double turn(double tps) {
+    return tps > 0 ? REFERENCE_TOKENS / tps : 1.0;
+  }
+
+  /** Seconds until a request sent to {@code c} now would be done, by the model above. */
+  static double expectedSeconds(Candidate c, Defaults defaults) {
+    double turn = turn(c.tokensPerSecond() > 0 ? c.tokensPerSecond() : defaults.tokensPerSecond());
     if (c.hasFreeSlot()) {
       return turn * (1 + (double) c.modelInflight() / c.slots());
     }
     double seconds = turn * (2 + (double) (c.modelInflight() + 1) / c.slots());
     if (!c.loaded()) {
-      double load = c.loadMs() > 0 && c.tokensPerSecond() > 0 ? c.loadMs() / 1000.0 : COLD_TURNS * turn;
+      double load = c.loadMs() > 0 ? c.loadMs() / 1000.0 : defaults.loadSeconds();
       seconds += load + (c.evicts() ? EVICT_LOADS * load : 0);
     }
     return seconds;
-  }
-
-  /** The mean measured speed of the candidates, or 0 when none has measured one. */
-  static double meanTps(List<Candidate> candidates) {
-    double sum = 0;
-    int known = 0;
-    for (Candidate c : candidates) {
-      if (c.tokensPerSecond() > 0) {
-        sum += c.tokensPerSecond();
-        known++;
-      }
-    }
-    return known == 0 ? 0 : sum / known;
   }
 
   @Override
@@ -78,11 +89,11 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
     if (candidates.size() == 1) {
       return candidates;
     }
-    double fallbackTps = meanTps(candidates);
+    Defaults defaults = Defaults.of(candidates);
     // Rotating the input first spreads equally good sites instead of always taking the first one.
     candidates.sort(Comparator.comparing(Candidate::site));
     Collections.rotate(candidates, (int) Long.remainderUnsigned(ties.getAndIncrement(), candidates.size()));
-    candidates.sort(Comparator.comparingDouble((Candidate c) -> expectedSeconds(c, fallbackTps))
+    candidates.sort(Comparator.comparingDouble((Candidate c) -> expectedSeconds(c, defaults))
         .thenComparingDouble(Candidate::siteLoad)
         .thenComparing(c -> !c.local()));
     return candidates;

@@ -82,12 +82,14 @@ class LoadedFirstStrategyTest {
     }
   }
 
+  private static final LoadedFirstStrategy.Defaults NONE = LoadedFirstStrategy.Defaults.of(List.of());
+
   @Test
   void expectedTimeGrowsWithQueueAndColdness() {
-    double free = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, true, 0, 0, 1), 0);
-    double full = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, true, 1, 1, 1), 0);
-    double cold = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, false, 0, 0, 1), 0);
-    double evicting = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, false, 0, 0, 1, true), 0);
+    double free = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, true, 0, 0, 1), NONE);
+    double full = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, true, 1, 1, 1), NONE);
+    double cold = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, false, 0, 0, 1), NONE);
+    double evicting = LoadedFirstStrategy.expectedSeconds(new Candidate("x", false, false, 0, 0, 1, true), NONE);
     assertEquals(true, free < full && full < cold && cold < evicting, free + " " + full + " " + cold + " " + evicting);
   }
 
@@ -125,12 +127,23 @@ class LoadedFirstStrategyTest {
   }
 
   @Test
+  void anUnmeasuredLoadCostsWhatTheOthersMeasuredNotLessForAFasterSite() {
+    // The fast site has never loaded anything; the slow one took 1.5 s. A load at the fast site that
+    // evicts a model in use is not cheap just because the site generates quickly.
+    assertEquals(List.of("roomy-slow", "fast-full"), order(
+        measured("fast-full", false, 0, 4, true, 400, 0),
+        measured("roomy-slow", false, 0, 2, false, 100, 1500)));
+    assertEquals(1.5, LoadedFirstStrategy.Defaults.of(List.of(measured("a", false, 0, 1, false, 100, 1500),
+        measured("b", false, 0, 1, false, 400, 0))).loadSeconds());
+  }
+
+  @Test
   void aSiteThatHasNotMeasuredItsSpeedCountsAsAverage() {
     List<Candidate> sites = List.of(
         measured("slow", true, 0, 1, false, 100, 0),
         measured("fast", true, 0, 1, false, 300, 0),
         measured("new", true, 0, 1, false, 0, 0));
-    assertEquals(200.0, LoadedFirstStrategy.meanTps(sites));
+    assertEquals(200.0, LoadedFirstStrategy.Defaults.of(sites).tokensPerSecond());
     assertEquals(List.of("fast", "new", "slow"), order(sites.toArray(Candidate[]::new)));
   }
 }
