@@ -356,6 +356,7 @@ final class SimScheduler {
           // All busy: becameIdle() pumps again when one drains.
           return;
         }
+        LOG.info("sim '{}': unloading {} to make room for {}", options.name(), victim.model.key(), t.model.key());
         unload(victim);
         continue;
       }
@@ -394,6 +395,7 @@ final class SimScheduler {
   private void finishLoad(Ticket t) {
     current = null;
     stats.onColdLoad();
+    LOG.info("sim '{}': loaded {} in {} ms", options.name(), t.model.key(), options.loadMs());
     int slots = t.model.isEmbedding() ? 1 : Math.max(1, options.parallel());
     Runner r = new Runner(t.model, t.spec, slots, t.keepAlive != null ? t.keepAlive : KeepAlive.DEFAULT_NANOS);
     loaded.put(t.model.key(), r);
