@@ -113,6 +113,7 @@ public final class HiveNode implements NodeControl {
     metrics.clientPort(clientLimits::openConnections, activeRequests::get);
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
+    backend.onModelUse(poller::modelRequested, poller::modelAnswering);
     view.onNewPeer(site -> {
       SiteState state = view.state(site);
       if (!loops.isEmpty() && state != null) {

@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -49,6 +50,9 @@ public final class InventoryPoller {
   private boolean probed;
   private boolean polling;
   private boolean again;
+  /** Ollama drops the evicted model from /api/ps when the load starts, not when it ends. */
+  static final long COLD_REQUEST_POLL_DELAY_MS = 100;
+  private final AtomicBoolean soon = new AtomicBoolean();
   private long timer = -1;
   private Context context;
 
@@ -90,6 +94,27 @@ public final class InventoryPoller {
   /** Polls as soon as possible (after a pull or delete, or a failed relay). */
   public void refreshNow() {
     context.runOnContext(v -> poll());
+  }
+
+  /**
+   * A request for a model that is not loaded makes Ollama load it, and unload another first when
+   * it holds as many as it may: polls again shortly, so the mesh stops sending that other model's
+   * requests here within a fraction of a second rather than at the next periodic poll.
+   */
+  public void modelRequested(String modelKey) {
+    if (!loadedKeys.contains(modelKey) && soon.compareAndSet(false, true)) {
+      vertx.setTimer(COLD_REQUEST_POLL_DELAY_MS, id -> {
+        soon.set(false);
+        refreshNow();
+      });
+    }
+  }
+
+  /** An answer has started for a model the last poll did not see loaded: its load is done. */
+  public void modelAnswering(String modelKey) {
+    if (!loadedKeys.contains(modelKey)) {
+      refreshNow();
+    }
   }
 
   private Future<Void> poll() {

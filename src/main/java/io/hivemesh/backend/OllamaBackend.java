@@ -20,6 +20,7 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -42,6 +43,8 @@ public final class OllamaBackend implements SiteBackend {
   private volatile Runnable onInventoryChange = () -> { };
   private volatile Runnable onUnreachable = () -> { };
   private volatile LongConsumer onAnswerStarted = nanos -> { };
+  private volatile Consumer<String> onModelRequested = modelKey -> { };
+  private volatile Consumer<String> onModelAnswering = modelKey -> { };
 
   public OllamaBackend(Vertx vertx, NodeConfig config, LocalLoad load) {
     this.vertx = vertx;
@@ -68,6 +71,12 @@ public final class OllamaBackend implements SiteBackend {
 
   public void onUnreachable(Runnable hook) {
     this.onUnreachable = hook;
+  }
+
+  /** Told the model key of every request relayed to this site's Ollama, and again when its answer starts. */
+  public void onModelUse(Consumer<String> requested, Consumer<String> answering) {
+    this.onModelRequested = requested;
+    this.onModelAnswering = answering;
   }
 
   /** Told how long this site's Ollama took to start each answer (nanoseconds). */
@@ -110,6 +119,9 @@ public final class OllamaBackend implements SiteBackend {
   @Override
   public Future<RelayResponse> relayAcquired(RelayRequest req, String modelKey, Cancellation cancel) {
     Release release = new Release(load, modelKey, INVENTORY_CHANGING.contains(pathOf(req.uri())) ? onInventoryChange : null);
+    if (!modelKey.isEmpty()) {
+      onModelRequested.accept(modelKey);
+    }
     RequestOptions options = new RequestOptions()
         .setMethod(req.method())
         .setHost(host)
@@ -133,6 +145,9 @@ public final class OllamaBackend implements SiteBackend {
           req.headers().forEach(creq::putHeader);
           return creq.send(req.body()).map(resp -> {
             onAnswerStarted.accept(System.nanoTime() - sent);
+            if (!modelKey.isEmpty()) {
+              onModelAnswering.accept(modelKey);
+            }
             LocalResponse answer = started(creq, resp, release);
             cancel.onCancel(answer::cancel);
             return (RelayResponse) answer;

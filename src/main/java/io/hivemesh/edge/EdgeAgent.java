@@ -68,6 +68,7 @@ public final class EdgeAgent {
     this.poller = new InventoryPoller(vertx, site, p -> siteChanged());
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);
+    backend.onModelUse(poller::modelRequested, poller::modelAnswering);
     WebSocketClientOptions options = new WebSocketClientOptions().setVerifyHost(true).setTcpNoDelay(true)
         .setMaxMessageSize(MAX_MESSAGE).setConnectTimeout((int) Math.max(1000, site.connectTimeout().toMillis()));
     if (config.meshCa() != null) {
