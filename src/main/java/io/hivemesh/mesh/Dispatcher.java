@@ -106,6 +106,9 @@ public final class Dispatcher {
       // Another request took the half-open trial, or the breaker opened, since routing looked.
       return attempt(req, modelKey, cancel, order, i + 1, tries, guarded);
     }
+    if (!site.loaded() && site.evicts()) {
+      view.noteColdLoad(site.site(), modelKey);
+    }
     Runnable ended = view.noteDispatched(site.site(), modelKey);
     return send(req, modelKey, state, cancel, ended).transform(ar -> {
       if (!cancel.cancelled()) {

@@ -74,6 +74,19 @@ public final class MeshView {
     this.newPeer = listener;
   }
 
+  /**
+   * Models this node expects a site to unload: it sent the site a load that evicts, and these were
+   * loaded and idle there (Ollama unloads an idle one). They count as cold at that site until the
+   * site publishes a different set of loaded models, or for {@link #EVICTION_GUESS_NANOS} at most.
+   * Without it, the next requests for the evicted model follow the stale snapshot to the site and
+   * load it back, evicting the model just loaded: the two take turns, each load costing seconds.
+   */
+  private record EvictionGuess(Set<String> models, Set<String> loadedWhenGuessed, long untilNanos) {
+  }
+
+  static final long EVICTION_GUESS_NANOS = 5_000_000_000L;
+  private final ConcurrentHashMap<String, EvictionGuess> evictionGuesses = new ConcurrentHashMap<>();
+
   /** Requests this node sent to a site that the site's published snapshot may not count yet. */
   private static final class Adjustment {
     final AtomicInteger total = new AtomicInteger();
@@ -120,6 +133,7 @@ public final class MeshView {
       states = Map.copyOf(next);
       lastSeen.remove(site);
       adjustments.remove(site);
+      evictionGuesses.remove(site);
       log.info("site '{}' is out of rotation: it left or stopped refreshing its entry", site);
       rebuild();
     }
@@ -226,16 +240,13 @@ public final class MeshView {
       if (s == null) {
         continue;
       }
-      int model;
-      int total;
       boolean local = site.equals(self);
+      int model = modelInflight(site, s, modelKey);
+      int total;
       if (local) {
-        model = localLoad.forModel(modelKey);
         total = localLoad.total();
       } else {
         Adjustment adj = adjustments.get(site);
-        AtomicInteger adjModel = adj == null ? null : adj.models.get(modelKey);
-        model = s.modelInflight().getOrDefault(modelKey, 0) + (adjModel == null ? 0 : adjModel.get());
         total = s.inflight() + (adj == null ? 0 : adj.total.get());
       }
       // A site full for this model is as full as a full site, for this request.
@@ -243,11 +254,53 @@ public final class MeshView {
         saturated++;
         continue;
       }
-      boolean loaded = s.loaded().contains(modelKey);
+      boolean loaded = s.loaded().contains(modelKey) && !guessedEvicted(site, s, modelKey);
       out.add(new Candidate(site, local, loaded, model, total, s.slots(), !loaded && s.loadEvicts(),
           s.speed().tokensPerSecond(), s.speed().loadMs()));
     }
     return new Candidates(out, saturated);
+  }
+
+  /** Requests for {@code modelKey} running or waiting at {@code site}, as far as this node knows. */
+  private int modelInflight(String site, SiteState s, String modelKey) {
+    if (site.equals(self)) {
+      return localLoad.forModel(modelKey);
+    }
+    Adjustment adj = adjustments.get(site);
+    AtomicInteger adjModel = adj == null ? null : adj.models.get(modelKey);
+    return s.modelInflight().getOrDefault(modelKey, 0) + (adjModel == null ? 0 : adjModel.get());
+  }
+
+  private boolean guessedEvicted(String site, SiteState s, String modelKey) {
+    EvictionGuess guess = evictionGuesses.get(site);
+    if (guess == null) {
+      return false;
+    }
+    if (!guess.loadedWhenGuessed().equals(s.loaded()) || clock.getAsLong() - guess.untilNanos() > 0) {
+      evictionGuesses.remove(site, guess);
+      return false;
+    }
+    return guess.models().contains(modelKey);
+  }
+
+  /**
+   * This node is sending {@code site} a request for {@code modelKey}, which is not loaded there:
+   * if the load will evict another model, the idle loaded ones are what Ollama picks from.
+   */
+  public void noteColdLoad(String site, String modelKey) {
+    SiteState s = states.get(site);
+    if (s == null || !s.loadEvicts()) {
+      return;
+    }
+    Set<String> idle = new HashSet<>();
+    for (String m : s.loaded()) {
+      if (!m.equals(modelKey) && modelInflight(site, s, m) == 0) {
+        idle.add(m);
+      }
+    }
+    if (!idle.isEmpty()) {
+      evictionGuesses.put(site, new EvictionGuess(Set.copyOf(idle), s.loaded(), clock.getAsLong() + EVICTION_GUESS_NANOS));
+    }
   }
 
   /**

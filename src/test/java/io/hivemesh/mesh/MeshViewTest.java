@@ -69,6 +69,37 @@ class MeshViewTest {
   }
 
   @Test
+  void aLoadThatEvictsMakesTheSitesIdleModelsColdUntilTheSiteSaysWhatItHolds() {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    MeshView view = new MeshView("self", localLoad, now::get);
+    view.putInventory(inventory("gpu", "0.12.0", List.of("busy:latest", "idle:latest", "new:latest"), List.of()));
+    java.util.function.Function<Set<String>, SiteState> gpu = loaded -> new SiteState("gpu", "node-gpu", 2, true, false,
+        2, 8, 8, 1, Map.of(k("busy"), 1), loaded, 0, 0, 0, null, null, 2);
+    view.putState(gpu.apply(Set.of(k("busy"), k("idle"))));
+    java.util.function.Function<String, Candidate> at = m -> view.candidates(k(m)).sites().get(0);
+    assertTrue(at.apply("idle").loaded());
+    Candidate cold = at.apply("new");
+    assertTrue(!cold.loaded() && cold.evicts());
+
+    view.noteColdLoad("gpu", k("new"));
+    assertFalse(at.apply("idle").loaded(), "the idle model is the one Ollama unloads");
+    assertTrue(at.apply("idle").evicts(), "and loading it back would evict in turn");
+    assertTrue(at.apply("busy").loaded(), "a model in use is not unloaded");
+    // A snapshot with the same loaded models (published before the site polled its Ollama) changes nothing.
+    view.putState(gpu.apply(Set.of(k("busy"), k("idle"))));
+    assertFalse(at.apply("idle").loaded());
+    // The site's next poll says what it holds now: that is the truth again.
+    view.putState(gpu.apply(Set.of(k("busy"), k("new"))));
+    assertTrue(at.apply("new").loaded());
+
+    view.putState(gpu.apply(Set.of(k("busy"), k("idle"))));
+    view.noteColdLoad("gpu", k("new"));
+    assertFalse(at.apply("idle").loaded());
+    now.addAndGet(MeshView.EVICTION_GUESS_NANOS + 1);
+    assertTrue(at.apply("idle").loaded(), "a guess the site never confirms lapses");
+  }
+
+  @Test
   void aSiteWithoutLoadEntryOrInventoryIsNotACandidate() {
     view.putInventory(inventory("a", "0.12.0", List.of("m:latest"), List.of()));
     assertTrue(view.candidates(k("m")).sites().isEmpty());
