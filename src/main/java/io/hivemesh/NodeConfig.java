@@ -93,7 +93,7 @@ public record NodeConfig(
       OptionSpec.of("connect-timeout", "500ms", "connecting to an Ollama or a peer"),
       OptionSpec.of("first-byte-timeout", "10m", "waiting for an answer to start (covers a cold model load)"),
       OptionSpec.of("stream-idle-timeout", "2m", "silence allowed inside a streaming answer"),
-      OptionSpec.of("inventory-interval", "1s", "how often the local Ollama's models are polled"),
+      OptionSpec.of("inventory-interval", "1s", "how often the local Ollama's models are polled (and 100 ms after a request for a model it has not loaded)"),
       OptionSpec.of("publish-interval", "250ms", "how often this node's load entry is refreshed in the cluster"),
       OptionSpec.of("entry-ttl", "3s", "lifetime of a load entry that is not refreshed"),
       OptionSpec.of("jwt-secret-file", "", "file holding the HS256 secret client tokens are signed with"),

@@ -63,7 +63,7 @@ public final class Dispatcher {
           ? new NoSiteException(NoSiteException.Reason.SATURATED, modelKey)
           : new NoSiteException(NoSiteException.Reason.MODEL_NOT_FOUND, modelKey));
     }
-    List<Candidate> order = strategy.order(sites);
+    List<Candidate> order = strategy.order(sites, isEmbedding(req.uri()));
     boolean guarded = false;
     if (pinnedSite == null) {
       // Sites whose breaker is open are skipped; if that leaves none, trying beats refusing.
@@ -144,6 +144,10 @@ public final class Dispatcher {
     } else {
       breakers.succeeded(site);
     }
+  }
+
+  private static boolean isEmbedding(String uri) {
+    return uri.startsWith("/api/embed") || uri.startsWith("/v1/embeddings");
   }
 
   /** A 5xx (including a full Ollama's 503) or a stale "model not found": another site may do better. */

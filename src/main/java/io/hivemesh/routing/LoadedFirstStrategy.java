@@ -23,6 +23,12 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
   static final double REFERENCE_TOKENS = 100;
 
   /**
+   * What an embedding costs in tokens of answer: Ollama embeds about ten prompt tokens in the time
+   * it generates one, and a prompt is tens of tokens. Its queues are short; a load is not.
+   */
+  static final double EMBEDDING_TOKENS = 2;
+
+  /**
    * A cold load when no candidate has measured one, in average turns. With it a busy loaded site
    * keeps its model's traffic until its queue is about two requests per slot deep, then a cold
    * site loads it. Not in the site's own turns: a fast GPU does not load a model proportionally faster.
@@ -72,7 +78,12 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
 
   /** Seconds until a request sent to {@code c} now would be done, by the model above. */
   static double expectedSeconds(Candidate c, Defaults defaults) {
-    double turn = turn(c.tokensPerSecond() > 0 ? c.tokensPerSecond() : defaults.tokensPerSecond());
+    return expectedSeconds(c, defaults, 1.0);
+  }
+
+  /** As above, for work that takes {@code workScale} of a reference answer. */
+  static double expectedSeconds(Candidate c, Defaults defaults, double workScale) {
+    double turn = workScale * turn(c.tokensPerSecond() > 0 ? c.tokensPerSecond() : defaults.tokensPerSecond());
     if (c.hasFreeSlot()) {
       return turn * (1 + (double) c.modelInflight() / c.slots());
     }
@@ -86,14 +97,20 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
 
   @Override
   public List<Candidate> order(List<Candidate> candidates) {
+    return order(candidates, false);
+  }
+
+  @Override
+  public List<Candidate> order(List<Candidate> candidates, boolean embedding) {
     if (candidates.size() == 1) {
       return candidates;
     }
     Defaults defaults = Defaults.of(candidates);
+    double workScale = embedding ? EMBEDDING_TOKENS / REFERENCE_TOKENS : 1.0;
     // Rotating the input first spreads equally good sites instead of always taking the first one.
     candidates.sort(Comparator.comparing(Candidate::site));
     Collections.rotate(candidates, (int) Long.remainderUnsigned(ties.getAndIncrement(), candidates.size()));
-    candidates.sort(Comparator.comparingDouble((Candidate c) -> expectedSeconds(c, defaults))
+    candidates.sort(Comparator.comparingDouble((Candidate c) -> expectedSeconds(c, defaults, workScale))
         .thenComparingDouble(Candidate::siteLoad)
         .thenComparing(c -> !c.local()));
     return candidates;

@@ -14,4 +14,13 @@ public interface RoutingStrategy {
 
   /** {@code candidates} is never empty and may be reordered in place; returns the order to try. */
   List<Candidate> order(List<Candidate> candidates);
+
+  /**
+   * As {@link #order(List)}, for a request whose work is an embedding: milliseconds where an answer
+   * takes seconds, so a queue costs it little and a model load a lot. Strategies that do not weigh
+   * time ignore it.
+   */
+  default List<Candidate> order(List<Candidate> candidates, boolean embedding) {
+    return order(candidates);
+  }
 }

@@ -146,4 +146,14 @@ class LoadedFirstStrategyTest {
     assertEquals(200.0, LoadedFirstStrategy.Defaults.of(sites).tokensPerSecond());
     assertEquals(List.of("fast", "new", "slow"), order(sites.toArray(Candidate[]::new)));
   }
+
+  @Test
+  void anEmbeddingWaitsInAShortQueueRatherThanLoadTheModelSomewhereFaster() {
+    Candidate slowQueued = measured("slow-queued", true, 2, 1, false, 50, 1500);
+    Candidate fastCold = measured("fast-cold", false, 0, 4, true, 400, 1500);
+    // Two 100-token answers ahead on a slow site take longer than loading the model on a fast one...
+    assertEquals("fast-cold", strategy.order(new ArrayList<>(List.of(slowQueued, fastCold)), false).get(0).site());
+    // ...but two embeddings ahead take milliseconds.
+    assertEquals("slow-queued", strategy.order(new ArrayList<>(List.of(slowQueued, fastCold)), true).get(0).site());
+  }
 }
