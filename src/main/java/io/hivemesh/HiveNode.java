@@ -164,7 +164,8 @@ public final class HiveNode implements NodeControl {
     // A registry per node: nodes sharing a JVM (the tests) keep their meters apart.
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("node", config.name());
-    VertxOptions options = vertxOptions(System.getProperties()).setEventLoopPoolSize(config.eventLoops())
+    VertxOptions options = vertxOptions(System.getProperties()).setPreferNativeTransport(true)
+        .setEventLoopPoolSize(config.eventLoops())
         .setEventBusOptions(bus).setMetricsOptions(vertxMetrics(config.name(), config.vertxHttpMetrics()));
     // Not bound to the node's event loops: a failed start closes them before reporting.
     Promise<HiveNode> started = Promise.promise();
