@@ -200,6 +200,19 @@ public final class Rig implements AutoCloseable {
     return port;
   }
 
+  /** {@link BareRelay} in a JVM of its own, with the nodes' flags, in front of {@code sim}. */
+  public int bareRelay(OllamaSim sim) {
+    int port = freePort();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(NODE_JVM_FLAGS);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BareRelay.class.getName(),
+        String.valueOf(port), "127.0.0.1:" + sim.port()));
+    start("bare-relay", cmd);
+    awaitPort("bare-relay", port);
+    return port;
+  }
+
   /** HAProxy with one thread, least connections over {@code sims}. */
   public int haproxy(List<OllamaSim> upstreams) {
     int port = freePort();
