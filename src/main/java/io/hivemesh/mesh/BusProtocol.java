@@ -15,6 +15,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
  *         <---- data (seq 1..n, body = bytes)   only while credit lasts
  *   credit (n) ---->
  *         <---- end (seq) | err (message, status before the head)
+ *               or, if the open said "fold", no end frame: "last" on the final head or data frame
  *   cancel ---->                                 closes the site's Ollama request
  *   abandon (request) ---->                      after an ack timeout: "stopped" (nothing was sent,
  *                                                the site's request is closed) or "started"
@@ -38,6 +39,13 @@ final class BusProtocol {
   static final String URI = "u";
   static final String MODEL = "mk";
   static final String SITE = "site";
+  /**
+   * On an open: the origin understands {@link #LAST}. On a head or data frame: the stream ends after
+   * this frame's chunk, as an end frame with the next sequence number would say. A short answer then
+   * crosses the bus as one frame instead of two; an origin that did not ask gets end frames.
+   */
+  static final String FOLD = "fold";
+  static final String LAST = "last";
   /** Prefix of relayed HTTP headers. */
   static final String HEADER = "h-";
 

@@ -4,6 +4,7 @@ import io.hivemesh.NodeConfig;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -53,6 +54,7 @@ public final class Inbox {
     }
   };
   private MessageConsumer<Buffer> consumer;
+  private Context context;
   private long sweepTimer = -1;
 
   public Inbox(Vertx vertx, NodeConfig config, int loop, SiteBackend backend, BooleanSupplier draining) {
@@ -71,6 +73,7 @@ public final class Inbox {
 
   /** Registers the consumer; call on the event loop this inbox belongs to. */
   public Future<Void> start() {
+    context = vertx.getOrCreateContext();
     consumer = bus.consumer(address, this::handle);
     // Backstop for peers that vanish without the cluster noticing yet, and origins that stopped reading.
     sweepTimer = vertx.setPeriodic(1000, id -> sweep());
@@ -94,6 +97,11 @@ public final class Inbox {
 
   void send(String to, DeliveryOptions opts, Buffer body) {
     bus.send(to, body, opts);
+  }
+
+  /** Runs {@code task} on this inbox's event loop once what it is doing now is done. */
+  void later(Runnable task) {
+    context.runOnContext(v -> task.run());
   }
 
   void forget(long sid) {
@@ -219,7 +227,8 @@ public final class Inbox {
     msg.reply(null);
     String key = from + '/' + sid;
     Cancellation cancel = new Cancellation();
-    ServedStream stream = new ServedStream(this, key, from, sid, Integer.parseInt(h.get(BusProtocol.CREDIT)), cancel);
+    ServedStream stream = new ServedStream(this, key, from, sid, Integer.parseInt(h.get(BusProtocol.CREDIT)), cancel,
+        h.contains(BusProtocol.FOLD));
     incoming.put(key, stream);
     RelayRequest req = new RelayRequest(HttpMethod.valueOf(h.get(BusProtocol.METHOD)), h.get(BusProtocol.URI),
         BusProtocol.httpHeaders(h), msg.body() == null ? Buffer.buffer() : msg.body());

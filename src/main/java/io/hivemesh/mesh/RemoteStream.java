@@ -70,7 +70,8 @@ final class RemoteStream implements RelayResponse {
     DeliveryOptions opts = BusProtocol.frame(BusProtocol.OPEN, sid, inbox.address());
     MultiMap h = opts.getHeaders();
     h.add(BusProtocol.METHOD, req.method().name()).add(BusProtocol.URI, req.uri())
-        .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW));
+        .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW))
+        .add(BusProtocol.FOLD, "1");
     BusProtocol.putHeaders(h, req.headers());
     opts.setSendTimeout(ackTimeoutMs);
     inbox.eventBus().request(target, req.body(), opts).onFailure(err -> openFailed(err, ackTimeoutMs));
@@ -129,10 +130,14 @@ final class RemoteStream implements RelayResponse {
         headers = BusProtocol.httpHeaders(msg.headers());
         if (msg.headers().contains(BusProtocol.SEQ)) {
           onData(msg);
+          endIfLast(msg);
         }
         head.tryComplete(this);
       }
-      case BusProtocol.DATA -> onData(msg);
+      case BusProtocol.DATA -> {
+        onData(msg);
+        endIfLast(msg);
+      }
       case BusProtocol.END -> {
         if (inSequence(msg)) {
           ended = true;
@@ -168,6 +173,13 @@ final class RemoteStream implements RelayResponse {
       broken("site '" + site + "' sent more than it was granted");
     } else {
       pending.add(msg.body());
+    }
+  }
+
+  private void endIfLast(Message<Buffer> msg) {
+    if (!finished && msg.headers().contains(BusProtocol.LAST)) {
+      ended = true;
+      drain();
     }
   }
 

@@ -27,9 +27,20 @@ final class ServedStream implements BodySink {
   long lastActivity = System.nanoTime();
 
   private final Cancellation cancellation;
+  /** Whether the origin reads {@link BusProtocol#LAST}, so the end can travel on the last frame. */
+  private final boolean foldEnd;
+  /**
+   * The latest frame, held until the loop finishes what it is doing: Ollama's last chunk and the
+   * end of its answer arrive in one read, and then travel as one frame.
+   */
+  private DeliveryOptions heldFrame;
+  private Buffer heldChunk;
+  private boolean flushQueued;
 
-  ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation) {
+  ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation,
+               boolean foldEnd) {
     this.cancellation = cancellation;
+    this.foldEnd = foldEnd;
     this.inbox = inbox;
     this.key = key;
     this.origin = origin;
@@ -82,7 +93,17 @@ final class ServedStream implements BodySink {
     }
     DeliveryOptions opts = headSent ? frame(BusProtocol.DATA) : head();
     opts.getHeaders().add(BusProtocol.SEQ, Long.toString(seq++));
-    inbox.send(origin, opts, chunk);
+    if (foldEnd) {
+      sendHeld();
+      heldFrame = opts;
+      heldChunk = chunk;
+      if (!flushQueued) {
+        flushQueued = true;
+        inbox.later(this::flush);
+      }
+    } else {
+      inbox.send(origin, opts, chunk);
+    }
     if (--credit <= 0 && !paused) {
       paused = true;
       lastActivity = System.nanoTime();
@@ -90,9 +111,28 @@ final class ServedStream implements BodySink {
     }
   }
 
+  private void flush() {
+    flushQueued = false;
+    sendHeld();
+  }
+
+  private void sendHeld() {
+    if (heldFrame != null) {
+      DeliveryOptions opts = heldFrame;
+      Buffer chunk = heldChunk;
+      heldFrame = null;
+      heldChunk = null;
+      inbox.send(origin, opts, chunk);
+    }
+  }
+
   @Override
   public void end() {
-    if (!done) {
+    if (!done && heldFrame != null) {
+      heldFrame.getHeaders().add(BusProtocol.LAST, "1");
+      finish();
+      sendHeld();
+    } else if (!done) {
       if (!headSent) {
         inbox.send(origin, head(), null);
       }
@@ -106,6 +146,7 @@ final class ServedStream implements BodySink {
   @Override
   public void fail(String message) {
     if (!done) {
+      sendHeld();
       finish();
       DeliveryOptions opts = frame(BusProtocol.ERROR);
       if (!headSent) {
@@ -138,6 +179,8 @@ final class ServedStream implements BodySink {
   /** The origin cancelled, or stopped granting credit for too long: close the Ollama request. */
   void cancel() {
     if (!done) {
+      heldFrame = null;
+      heldChunk = null;
       finish();
       // Before the head this stops the Ollama request mid-load; after it, the relayed answer.
       cancellation.cancel();

@@ -147,6 +147,75 @@ class BusStreamTest {
     })));
   }
 
+  /** Counts, by kind, the frames the site sends to the origin's inbox. */
+  private Map<String, Integer> countFramesToOrigin(Vertx vertx) {
+    Map<String, Integer> kinds = new java.util.concurrent.ConcurrentHashMap<>();
+    vertx.eventBus().addOutboundInterceptor(ctx -> {
+      io.vertx.core.eventbus.Message<?> m = ctx.message();
+      if (m.address().equals(origin.address())) {
+        String kind = m.headers().get(BusProtocol.KIND) + (m.headers().contains(BusProtocol.LAST) ? "+last" : "");
+        kinds.merge(kind, 1, Integer::sum);
+      }
+      ctx.next();
+    });
+    return kinds;
+  }
+
+  private Future<Buffer> answer(RelayRequest req) {
+    return open(req).compose(r -> {
+      Collector c = new Collector();
+      r.start(c);
+      return c.done.future();
+    });
+  }
+
+  private static RelayRequest generateWhole() {
+    MultiMap h = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json");
+    return new RelayRequest(HttpMethod.POST, "/api/generate", h,
+        Buffer.buffer("{\"model\":\"m\",\"prompt\":\"tell me\",\"stream\":false,\"options\":{\"num_predict\":3}}"));
+  }
+
+  @Test
+  void aWholeAnswerCrossesTheBusAsOneFrameCarryingItsEnd(Vertx vertx, VertxTestContext test) {
+    Map<String, Integer> kinds = countFramesToOrigin(vertx);
+    answer(generateWhole()).onComplete(test.succeeding(body -> test.verify(() -> {
+      assertTrue(body.toString().contains("\"done\":true"), body.toString());
+      assertEquals(Map.of("head+last", 1), kinds);
+      test.completeNow();
+    })));
+  }
+
+  @Test
+  void aStreamedAnswerEndsOnItsLastDataFrame(Vertx vertx, VertxTestContext test) {
+    Map<String, Integer> kinds = countFramesToOrigin(vertx);
+    answer(generate(20)).onComplete(test.succeeding(body -> test.verify(() -> {
+      long lines = body.toString().lines().count();
+      assertTrue(body.toString().trim().endsWith("}") && body.toString().contains("\"done\":true"), body.toString());
+      assertEquals(1, kinds.getOrDefault("head", 0) + kinds.getOrDefault("head+last", 0));
+      assertEquals(1, kinds.getOrDefault("data+last", 0) + kinds.getOrDefault("head+last", 0), kinds.toString());
+      assertEquals(null, kinds.get(BusProtocol.END), kinds.toString());
+      assertTrue(kinds.values().stream().mapToInt(Integer::intValue).sum() <= lines, kinds + " for " + lines + " lines");
+      test.completeNow();
+    })));
+  }
+
+  @Test
+  void anOriginThatDoesNotFoldGetsAnEndFrame(Vertx vertx, VertxTestContext test) {
+    // An origin of an earlier release: its open does not say "fold".
+    vertx.eventBus().addOutboundInterceptor(ctx -> {
+      if (BusProtocol.OPEN.equals(ctx.message().headers().get(BusProtocol.KIND))) {
+        ctx.message().headers().remove(BusProtocol.FOLD);
+      }
+      ctx.next();
+    });
+    Map<String, Integer> kinds = countFramesToOrigin(vertx);
+    answer(generateWhole()).onComplete(test.succeeding(body -> test.verify(() -> {
+      assertTrue(body.toString().contains("\"done\":true"), body.toString());
+      assertEquals(Map.of("head", 1, BusProtocol.END, 1), kinds);
+      test.completeNow();
+    })));
+  }
+
   @Test
   void aSiteSendsNoMoreThanItWasGrantedWhileTheClientIsNotReading(Vertx vertx, VertxTestContext test) {
     // 2000 chunks answered at once: without credit they would all pile up at the origin.
