@@ -223,7 +223,9 @@ final class RemoteStream implements RelayResponse {
       } else {
         sink.end();
       }
-    } else if (!paused) {
+    } else if (!paused && consumed >= BusProtocol.WINDOW / 2) {
+      // Below half a window the site still holds credit enough to keep sending: a grant for a
+      // chunk or two would be a bus message per stream for nothing.
       grant();
     }
   }
