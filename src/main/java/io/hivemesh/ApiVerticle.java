@@ -67,7 +67,7 @@ final class ApiVerticle extends VerticleBase {
     }
     server = vertx.createHttpServer(options)
         .connectionHandler(guard::onConnection)
-        .requestHandler(api.router());
+        .requestHandler(api.requestHandler());
     return inbox.start().compose(v -> server.listen());
   }
 

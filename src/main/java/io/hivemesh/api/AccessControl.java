@@ -6,20 +6,15 @@ import io.hivemesh.security.Caller;
 import io.hivemesh.security.Scope;
 import io.hivemesh.security.SubjectQuotas;
 import io.hivemesh.security.TokenVerifier;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.ext.web.RoutingContext;
 
 /**
- * The checks a request passes before the mesh does anything for it, as route handlers: who is
- * calling ({@link #authenticate}), may it do this ({@link #require}), is it within its quota
+ * The checks a request passes before the mesh does anything for it, as {@link Pipeline} steps:
+ * who is calling ({@link #authenticate}), may it do this ({@link #require}), is it within its quota
  * ({@link #withinQuota}) and may it use this model ({@link #mayUse}). One per event loop.
  */
 final class AccessControl {
-
-  private static final String CALLER = "hive.caller";
 
   private final TokenVerifier verifier;
   private final Caller anonymous;
@@ -31,59 +26,55 @@ final class AccessControl {
     this.quotas = quotas;
   }
 
-  static Caller caller(RoutingContext ctx) {
-    return ctx.get(CALLER);
-  }
-
-  void authenticate(RoutingContext ctx) {
-    if (ctx.request().method() != HttpMethod.GET && ctx.request().method() != HttpMethod.HEAD) {
-      // The checks may finish on a later turn of the loop: hold the body until the body handler reads it.
-      ctx.request().pause();
+  void authenticate(Exchange x, Runnable next) {
+    if (x.request.method() != HttpMethod.GET && x.request.method() != HttpMethod.HEAD) {
+      // The checks may finish on a later turn of the loop: hold the body until the body reader takes it.
+      x.request.pause();
     }
     if (verifier == null) {
-      ctx.put(CALLER, anonymous);
-      ctx.next();
+      x.caller = anonymous;
+      next.run();
       return;
     }
-    verifier.verify(ctx.request().getHeader("Authorization")).onComplete(ar -> {
+    verifier.verify(x.request.getHeader("Authorization")).onComplete(ar -> {
       if (ar.succeeded()) {
-        ctx.put(CALLER, ar.result());
-        ctx.next();
+        x.caller = ar.result();
+        next.run();
       } else {
-        refuse(ctx, ar.cause());
+        refuse(x, ar.cause());
       }
     });
   }
 
-  Handler<RoutingContext> require(Scope scope) {
-    return ctx -> {
-      if (caller(ctx).has(scope)) {
-        ctx.next();
+  static Pipeline.Step require(Scope scope) {
+    return (x, next) -> {
+      if (x.caller.has(scope)) {
+        next.run();
       } else {
-        refuse(ctx, missing(scope));
+        refuse(x, missing(scope));
       }
     };
   }
 
   /** Counts the request against its subject's mesh-wide quota until the response ends. */
-  void withinQuota(RoutingContext ctx) {
-    quotas.admit(caller(ctx)).onComplete(ar -> {
+  void withinQuota(Exchange x, Runnable next) {
+    quotas.admit(x.caller).onComplete(ar -> {
       if (ar.failed()) {
-        refuse(ctx, ar.cause());
+        refuse(x, ar.cause());
       } else if (ar.result() == SubjectQuotas.Permit.NONE) {
-        ctx.next();
-      } else if (ctx.response().closed()) {
+        next.run();
+      } else if (x.response.closed()) {
         ar.result().release();
       } else {
-        ctx.addEndHandler(v -> ar.result().release());
-        ctx.next();
+        x.atEnd(ar.result()::release);
+        next.run();
       }
     });
   }
 
   /** Null when the caller may use {@code model}, else the refusal to send. */
-  static AuthException mayUse(RoutingContext ctx, String model) {
-    return caller(ctx).models().allows(model) ? null
+  static AuthException mayUse(Exchange x, String model) {
+    return x.caller.models().allows(model) ? null
         : AuthException.forbidden("this token may not use model '" + model + "'");
   }
 
@@ -91,12 +82,11 @@ final class AccessControl {
     return AuthException.forbidden("this token lacks the '" + scope.word() + "' scope");
   }
 
-  static void refuse(RoutingContext ctx, Throwable failure) {
-    HttpServerResponse out = ctx.response();
+  static void refuse(Exchange x, Throwable failure) {
     if (failure instanceof AuthException refusal) {
-      OllamaErrors.refuse(out, refusal, HttpApi.isOpenAi(ctx.request()));
+      OllamaErrors.refuse(x.response, refusal, x.openAi);
     } else {
-      ctx.fail(failure);
+      x.fail(failure);
     }
   }
 }

@@ -2,7 +2,6 @@ package io.hivemesh.api;
 
 import io.hivemesh.NodeConfig;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
@@ -10,18 +9,15 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.ext.web.RoutingContext;
 
 /**
  * Reads a request body into memory under three bounds: its size ({@code --body-limit}, 413), the
  * time it may take once the headers are in ({@code --body-timeout}, 408), and the bytes all bodies
  * on the node hold at once ({@code --max-body-buffer}, 503). A refusal ends with the connection
- * closed, as the connection is mid-body. The body is {@link #body} for the
- * handlers after it; its bytes count against the node until the response ends.
+ * closed, as the connection is mid-body. The body is {@link Exchange#body} for the
+ * steps after it; its bytes count against the node until the response ends.
  */
-final class BodyReader implements Handler<RoutingContext> {
-
-  private static final String BODY = "hive.body";
+final class BodyReader implements Pipeline.Step {
 
   private final Vertx vertx;
   private final NodeConfig config;
@@ -33,34 +29,29 @@ final class BodyReader implements Handler<RoutingContext> {
     this.limits = limits;
   }
 
-  static Buffer body(RoutingContext ctx) {
-    Buffer b = ctx.get(BODY);
-    return b == null ? Buffer.buffer() : b;
-  }
-
   @Override
-  public void handle(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
+  public void run(Exchange x, Runnable next) {
+    HttpServerRequest req = x.request;
     long declared = declaredLength(req);
     if (declared > config.bodyLimit()) {
-      refuse(ctx, 413, tooLarge(), true);
+      refuse(x, 413, tooLarge(), true);
       return;
     }
     if (req.isEnded()) {
-      ctx.fail(new VertxException("the request body was consumed before it could be read", true));
+      x.fail(new VertxException("the request body was consumed before it could be read", true));
       return;
     }
     String expect = req.getHeader("Expect");
     if (expect != null) {
       if (!"100-continue".equalsIgnoreCase(expect.trim())) {
         // As Go's server (and so Ollama) answers any other expectation.
-        refuse(ctx, 417, "unsupported Expect header: only 100-continue is understood", true);
+        refuse(x, 417, "unsupported Expect header: only 100-continue is understood", true);
         return;
       }
-      ctx.response().writeContinue();
+      x.response.writeContinue();
     }
-    Reading reading = new Reading(ctx);
-    ctx.addEndHandler(v -> reading.release());
+    Reading reading = new Reading(x, next);
+    x.atEnd(reading::release);
     req.handler(reading::chunk);
     req.endHandler(v -> reading.end());
     req.resume();
@@ -88,15 +79,15 @@ final class BodyReader implements Handler<RoutingContext> {
    * {@code --body-timeout}: closing on unread bytes makes the kernel reset the connection, and a
    * client still sending would lose the answer with it.
    */
-  private void refuse(RoutingContext ctx, int status, String message, boolean linger) {
-    HttpServerRequest req = ctx.request();
-    HttpServerResponse out = ctx.response();
+  private void refuse(Exchange x, int status, String message, boolean linger) {
+    HttpServerRequest req = x.request;
+    HttpServerResponse out = x.response;
     if (out.ended() || out.closed()) {
       return;
     }
     HttpConnection conn = req.connection();
     out.putHeader("Connection", "close");
-    Future<Void> written = OllamaErrors.send(out, status, message, HttpApi.isOpenAi(req));
+    Future<Void> written = OllamaErrors.send(out, status, message, x.openAi);
     if (!linger || req.isEnded()) {
       written.onComplete(v -> conn.close());
       return;
@@ -114,14 +105,16 @@ final class BodyReader implements Handler<RoutingContext> {
 
   /** One body being received. Runs on the request's event loop. */
   private final class Reading {
-    final RoutingContext ctx;
+    final Exchange x;
+    final Runnable next;
     final Buffer body = Buffer.buffer();
     final long timer;
     long held;
     boolean done;
 
-    Reading(RoutingContext ctx) {
-      this.ctx = ctx;
+    Reading(Exchange x, Runnable next) {
+      this.x = x;
+      this.next = next;
       this.timer = vertx.setTimer(config.bodyTimeout().toMillis(), id -> fail(408,
           "request body not received within " + config.bodyTimeout().toMillis() + " ms", false));
     }
@@ -149,8 +142,8 @@ final class BodyReader implements Handler<RoutingContext> {
       }
       done = true;
       vertx.cancelTimer(timer);
-      ctx.put(BODY, body);
-      ctx.next();
+      x.body = body;
+      next.run();
     }
 
     void fail(int status, String message, boolean linger) {
@@ -159,7 +152,7 @@ final class BodyReader implements Handler<RoutingContext> {
       }
       done = true;
       vertx.cancelTimer(timer);
-      refuse(ctx, status, message, linger);
+      refuse(x, status, message, linger);
     }
 
     void release() {

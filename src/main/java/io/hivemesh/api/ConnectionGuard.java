@@ -4,7 +4,6 @@ import io.hivemesh.NodeConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -100,19 +99,18 @@ public final class ConnectionGuard {
     }
   }
 
-  /** First route of every request: its headers are in, so the connection is in use until the answer ends. */
-  public void onRequest(RoutingContext ctx) {
-    Tracked t = connections.get(ctx.request().connection());
+  /** A request's headers are in, so its connection is in use until the answer ends. */
+  void onRequest(Exchange x) {
+    Tracked t = connections.get(x.request.connection());
     if (t != null) {
       t.requests++;
       t.deadline = NO_DEADLINE;
-      ctx.addEndHandler(v -> {
+      x.atEnd(() -> {
         if (--t.requests == 0 && !t.closed) {
           t.deadline = System.nanoTime() + config.keepAliveTimeout().toNanos();
         }
       });
     }
-    ctx.next();
   }
 
   /**

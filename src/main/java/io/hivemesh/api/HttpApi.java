@@ -9,7 +9,6 @@ import io.hivemesh.model.ModelName;
 import io.hivemesh.observe.MeshMetrics;
 import io.hivemesh.observe.ObserveRoutes;
 import io.hivemesh.observe.RequestObserver;
-import io.hivemesh.observe.RequestTrace;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
@@ -24,9 +23,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +61,7 @@ public final class HttpApi {
                  SubjectQuotas quotas, NodeControl node, ClientLimits limits, ConnectionGuard guard,
                  MeshMetrics metrics, ObserveRoutes observe) {
     this.vertx = vertx;
-    this.observer = new RequestObserver(metrics, config.name(), AccessControl::caller);
+    this.observer = new RequestObserver(metrics, config.name());
     this.observe = observe;
     this.guard = guard;
     this.body = new BodyReader(vertx, config, limits);
@@ -97,10 +99,50 @@ public final class HttpApi {
     }
   }
 
-  public Router router() {
+  /** The relayed routes by path: the server's request handler sends these straight to their pipelines. */
+  private static final Map<String, Inference> INFERENCE_ROUTES = Map.of(
+      "/api/generate", Inference.GENERATE,
+      "/api/chat", Inference.CHAT,
+      "/api/embed", Inference.EMBED,
+      "/api/embeddings", Inference.EMBEDDINGS,
+      "/api/show", Inference.SHOW,
+      "/v1/chat/completions", Inference.OPENAI,
+      "/v1/completions", Inference.OPENAI,
+      "/v1/embeddings", Inference.OPENAI);
+
+  /**
+   * The server's request handler. An inference request, the hot path, goes straight to its
+   * {@link Pipeline}; everything else, and any request the router would turn away itself (no valid
+   * {@code Host}, a path that is not plain), goes through the router, which runs the same steps.
+   */
+  public Handler<HttpServerRequest> requestHandler() {
+    Router router = router();
+    Map<String, Pipeline> direct = new HashMap<>();
+    INFERENCE_ROUTES.forEach((path, kind) -> direct.put(path, new Pipeline(withAuthentication(inferenceSteps(kind)))));
+    return req -> {
+      Pipeline pipeline = req.method() == HttpMethod.POST ? direct.get(req.path()) : null;
+      if (pipeline == null || (req.authority() == null && req.version() != HttpVersion.HTTP_1_0)) {
+        router.handle(req);
+      } else {
+        pipeline.run(begin(req));
+      }
+    };
+  }
+
+  /** Every request's start, on either path: its trace, and its connection marked busy until the answer ends. */
+  private Exchange begin(HttpServerRequest req) {
+    Exchange x = new Exchange(req, observer.begin(req));
+    guard.onRequest(x);
+    x.atEnd(() -> observer.finish(x.trace, req, x.caller));
+    return x;
+  }
+
+  Router router() {
     Router router = Router.router(vertx);
-    router.route().handler(guard::onRequest);
-    router.route().handler(observer::begin);
+    router.route().handler(ctx -> {
+      begin(ctx.request()).attach(ctx);
+      ctx.next();
+    });
     // Probes, the page and (unless metrics-auth says admin) Prometheus need no token.
     router.route(HttpMethod.GET, "/hive/health").handler(observe::health);
     router.route(HttpMethod.GET, "/hive/ready").handler(observe::ready);
@@ -116,40 +158,37 @@ public final class HttpApi {
       ctx.request().pause();
       ctx.next();
     });
-    router.route().handler(access::authenticate);
-    router.route(HttpMethod.GET, EdgeProtocol.PATH).handler(access.require(Scope.EDGE)).handler(node::attachEdge);
+    router.route().handler(step(access::authenticate));
+    router.route(HttpMethod.GET, EdgeProtocol.PATH).handler(step(AccessControl.require(Scope.EDGE)))
+        .handler(node::attachEdge);
     router.route(HttpMethod.GET, "/api/version").handler(this::version);
     router.route(HttpMethod.HEAD, "/api/version").handler(this::version);
-    Handler<RoutingContext> read = access.require(Scope.MODELS_READ);
+    Handler<RoutingContext> read = step(AccessControl.require(Scope.MODELS_READ));
     router.route(HttpMethod.GET, "/api/tags").handler(read).handler(ctx -> json(ctx, catalog(ctx).tags()));
     router.route(HttpMethod.HEAD, "/api/tags").handler(read).handler(ctx -> json(ctx, catalog(ctx).tags()));
     router.route(HttpMethod.GET, "/api/ps").handler(read).handler(ctx -> json(ctx, catalog(ctx).ps()));
     router.route(HttpMethod.GET, "/v1/models").handler(read).handler(ctx -> json(ctx, catalog(ctx).openAiModels()));
     router.route(HttpMethod.GET, "/v1/models/:model").handler(read).handler(this::openAiModel);
-    router.route(HttpMethod.GET, "/hive/nodes").handler(access.require(Scope.ADMIN))
-        .handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
-    router.route(HttpMethod.POST, "/hive/drain").handler(access.require(Scope.ADMIN)).handler(this::drain);
-    router.route(HttpMethod.GET, "/hive/mesh").handler(access.require(Scope.ADMIN)).handler(observe::mesh);
+    Handler<RoutingContext> admin = step(AccessControl.require(Scope.ADMIN));
+    router.route(HttpMethod.GET, "/hive/nodes").handler(admin).handler(ctx -> json(ctx, view.nodesJson().toBuffer()));
+    router.route(HttpMethod.POST, "/hive/drain").handler(admin).handler(this::drain);
+    router.route(HttpMethod.GET, "/hive/mesh").handler(admin).handler(observe::mesh);
     if (config.metricsNeedAdmin()) {
-      router.route(HttpMethod.GET, "/metrics").handler(access.require(Scope.ADMIN)).handler(observe::metrics);
+      router.route(HttpMethod.GET, "/metrics").handler(admin).handler(observe::metrics);
     }
 
-    inference(router, "/api/generate", Inference.GENERATE);
-    inference(router, "/api/chat", Inference.CHAT);
-    inference(router, "/api/embed", Inference.EMBED);
-    inference(router, "/api/embeddings", Inference.EMBEDDINGS);
-    inference(router, "/api/show", Inference.SHOW);
-    inference(router, "/v1/chat/completions", Inference.OPENAI);
-    inference(router, "/v1/completions", Inference.OPENAI);
-    inference(router, "/v1/embeddings", Inference.OPENAI);
+    INFERENCE_ROUTES.forEach((path, kind) -> {
+      Pipeline pipeline = new Pipeline(inferenceSteps(kind));
+      router.route(HttpMethod.POST, path).handler(ctx -> pipeline.run(Exchange.of(ctx)));
+    });
 
-    Handler<RoutingContext> admin = access.require(Scope.ADMIN);
-    for (String path : new String[] {"/api/pull", "/api/push", "/api/create", "/api/copy"}) {
-      manage(router, HttpMethod.POST, path);
+    Pipeline manage = new Pipeline(AccessControl.require(Scope.ADMIN), access::withinQuota, body, this::manage);
+    for (String path : new String[] {"/api/pull", "/api/push", "/api/create", "/api/copy", "/api/blobs/:digest"}) {
+      router.route(HttpMethod.POST, path).handler(ctx -> manage.run(Exchange.of(ctx)));
     }
-    manage(router, HttpMethod.DELETE, "/api/delete");
-    manage(router, HttpMethod.POST, "/api/blobs/:digest");
-    router.route(HttpMethod.HEAD, "/api/blobs/:digest").handler(admin).handler(this::manage);
+    router.route(HttpMethod.DELETE, "/api/delete").handler(ctx -> manage.run(Exchange.of(ctx)));
+    Pipeline probeBlob = new Pipeline(AccessControl.require(Scope.ADMIN), this::manage);
+    router.route(HttpMethod.HEAD, "/api/blobs/:digest").handler(ctx -> probeBlob.run(Exchange.of(ctx)));
 
     router.errorHandler(404, ctx -> plain(ctx.response(), 404, "404 page not found"));
     router.errorHandler(405, ctx -> plain(ctx.response(), 405, "405 method not allowed"));
@@ -157,15 +196,13 @@ public final class HttpApi {
     // logs an ERROR with a stack trace for each such request, a log any client could flood.
     router.errorHandler(400, ctx -> OllamaErrors.send(ctx.response(), 400, "invalid request: "
         + (ctx.failure() == null ? "malformed" : ctx.failure().getMessage()), isOpenAi(ctx.request())));
-    router.errorHandler(500, ctx -> {
-      log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
-      OllamaErrors.send(ctx.response(), 500, "internal error in the mesh node", isOpenAi(ctx.request()));
-    });
+    router.errorHandler(500, ctx -> Exchange.internalError(ctx.request(), ctx.failure()));
     return router;
   }
 
-  static boolean isOpenAi(HttpServerRequest req) {
-    return req.path() != null && req.path().startsWith("/v1/");
+  /** A pipeline step as a route handler: the router's {@code next} is the step's. */
+  private static Handler<RoutingContext> step(Pipeline.Step step) {
+    return ctx -> step.run(Exchange.of(ctx), ctx::next);
   }
 
   /**
@@ -173,14 +210,20 @@ public final class HttpApi {
    * node's admission comes after it, so a slow upload holds no place a ready request could use.
    * A slow upload does hold its subject's quota permit: that limits only the caller itself.
    */
-  private void inference(Router router, String path, Inference kind) {
-    router.route(HttpMethod.POST, path).handler(this::refuseUnlessServing).handler(access.require(kind.scope))
-        .handler(access::withinQuota).handler(body).handler(this::admit).handler(ctx -> infer(ctx, kind));
+  private Pipeline.Step[] inferenceSteps(Inference kind) {
+    return new Pipeline.Step[] {this::refuseUnlessServing, AccessControl.require(kind.scope), access::withinQuota,
+        body, this::admit, (x, next) -> infer(x, kind)};
   }
 
-  private void manage(Router router, HttpMethod method, String path) {
-    router.route(method, path).handler(access.require(Scope.ADMIN)).handler(access::withinQuota).handler(body)
-        .handler(this::manage);
+  private Pipeline.Step[] withAuthentication(Pipeline.Step[] steps) {
+    Pipeline.Step[] all = new Pipeline.Step[steps.length + 1];
+    all[0] = access::authenticate;
+    System.arraycopy(steps, 0, all, 1, steps.length);
+    return all;
+  }
+
+  static boolean isOpenAi(HttpServerRequest req) {
+    return req.path() != null && req.path().startsWith("/v1/");
   }
 
   /** Starts a drain; the answer comes at once, the node leaves once its requests are done. */
@@ -192,9 +235,9 @@ public final class HttpApi {
   }
 
   /** Turns a request away before its body is read while the node is starting or draining. */
-  private void refuseUnlessServing(RoutingContext ctx) {
-    if (!turnedAway(ctx)) {
-      ctx.next();
+  private void refuseUnlessServing(Exchange x, Runnable next) {
+    if (!turnedAway(x)) {
+      next.run();
     }
   }
 
@@ -202,36 +245,35 @@ public final class HttpApi {
    * Whether the node is starting (it does not know the mesh yet and would answer "model not
    * found") or draining, and answered 503 so that the client tries another node.
    */
-  private boolean turnedAway(RoutingContext ctx) {
+  private boolean turnedAway(Exchange x) {
     String state = !node.started() ? "starting" : node.draining() ? "draining" : null;
     if (state == null) {
       return false;
     }
     // Closing the connection sends the client's next request, and its load balancer, elsewhere.
-    ctx.response().putHeader("Connection", "close");
-    OllamaErrors.send(ctx.response(), 503, "node '" + config.name() + "' is " + state + "; send requests to another node",
-        isOpenAi(ctx.request()));
+    x.response.putHeader("Connection", "close");
+    OllamaErrors.send(x.response, 503, "node '" + config.name() + "' is " + state + "; send requests to another node",
+        x.openAi);
     return true;
   }
 
   /** Bounds the requests this node holds at once: past the limit the answer is 503, not memory. */
-  private void admit(RoutingContext ctx) {
-    if (turnedAway(ctx)) {
+  private void admit(Exchange x, Runnable next) {
+    if (turnedAway(x)) {
       return;
     }
     if (activeRequests.incrementAndGet() > config.maxRequests()) {
       activeRequests.decrementAndGet();
-      OllamaErrors.send(ctx.response(), 503, OllamaErrors.BUSY, isOpenAi(ctx.request()));
+      OllamaErrors.send(x.response, 503, OllamaErrors.BUSY, x.openAi);
       return;
     }
-    ctx.addEndHandler(v -> activeRequests.decrementAndGet());
-    ctx.next();
+    x.atEnd(activeRequests::decrementAndGet);
+    next.run();
   }
 
-  private void infer(RoutingContext ctx, Inference kind) {
-    Buffer bodyBytes = BodyReader.body(ctx);
-    BodyModel parsed = BodyModel.of(bodyBytes);
-    HttpServerResponse out = ctx.response();
+  private void infer(Exchange x, Inference kind) {
+    BodyModel parsed = BodyModel.of(x.body);
+    HttpServerResponse out = x.response;
     if (parsed.error() != null) {
       OllamaErrors.send(out, 400, parsed.error(), kind.openAi);
       return;
@@ -242,32 +284,32 @@ public final class HttpApi {
     }
     String model = parsed.model();
     String modelKey = ModelName.key(model);
-    observer.model(ctx, modelKey);
-    AuthException refused = AccessControl.mayUse(ctx, model);
-    String pinned = ctx.request().getHeader(NODE_HEADER);
-    if (refused == null && pinned != null && !pinned.isBlank() && !AccessControl.caller(ctx).has(Scope.ADMIN)) {
+    observer.model(x.trace, modelKey);
+    AuthException refused = AccessControl.mayUse(x, model);
+    String pinned = x.request.getHeader(NODE_HEADER);
+    if (refused == null && pinned != null && !pinned.isBlank() && !x.caller.has(Scope.ADMIN)) {
       refused = AccessControl.missing(Scope.ADMIN);
     }
     if (refused != null) {
       OllamaErrors.refuse(out, refused, kind.openAi);
       return;
     }
-    RelayRequest req = relayRequest(ctx.request(), bodyBytes);
+    RelayRequest req = relayRequest(x.request, x.body);
     Cancellation cancel = cancelOnHangUp(out);
     dispatcher.dispatch(req, modelKey, pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
-        .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), kind, model));
+        .onComplete(ar -> answer(x, ar.succeeded() ? ar.result() : null, ar.cause(), kind, model));
   }
 
-  private void manage(RoutingContext ctx) {
-    String site = ctx.request().getHeader(NODE_HEADER);
+  private void manage(Exchange x, Runnable next) {
+    String site = x.request.getHeader(NODE_HEADER);
     if (site == null || site.isBlank()) {
-      OllamaErrors.send(ctx.response(), 400,
+      OllamaErrors.send(x.response, 400,
           "model management needs the " + NODE_HEADER + " header naming the site to change", false);
       return;
     }
-    RelayRequest req = relayRequest(ctx.request(), BodyReader.body(ctx));
-    dispatcher.toSite(req, site.trim(), cancelOnHangUp(ctx.response()))
-        .onComplete(ar -> answer(ctx, ar.succeeded() ? ar.result() : null, ar.cause(), Inference.MANAGE, ""));
+    RelayRequest req = relayRequest(x.request, x.body);
+    dispatcher.toSite(req, site.trim(), cancelOnHangUp(x.response))
+        .onComplete(ar -> answer(x, ar.succeeded() ? ar.result() : null, ar.cause(), Inference.MANAGE, ""));
   }
 
   /** A client that hangs up before its answer starts stops the work wherever it is waiting. */
@@ -288,13 +330,13 @@ public final class HttpApi {
     return new RelayRequest(request.method(), request.uri(), headers, body == null ? Buffer.buffer() : body);
   }
 
-  private void answer(RoutingContext ctx, RelayResponse answer, Throwable failure, Inference kind, String model) {
-    HttpServerResponse out = ctx.response();
+  private void answer(Exchange x, RelayResponse answer, Throwable failure, Inference kind, String model) {
+    HttpServerResponse out = x.response;
     if (answer != null) {
       if (out.closed()) {
         answer.cancel();
       } else {
-        ResponseRelay.relay(out, answer, RequestTrace.of(ctx));
+        ResponseRelay.relay(out, answer, x.trace);
       }
       return;
     }
@@ -323,7 +365,7 @@ public final class HttpApi {
 
   private void openAiModel(RoutingContext ctx) {
     String id = ctx.pathParam("model");
-    AuthException refused = AccessControl.mayUse(ctx, id);
+    AuthException refused = AccessControl.mayUse(Exchange.of(ctx), id);
     if (refused != null) {
       OllamaErrors.refuse(ctx.response(), refused, true);
       return;
@@ -337,7 +379,7 @@ public final class HttpApi {
   }
 
   private MeshView.Catalog catalog(RoutingContext ctx) {
-    return view.catalog().visibleTo(AccessControl.caller(ctx).models());
+    return view.catalog().visibleTo(Exchange.of(ctx).caller.models());
   }
 
   private static void json(RoutingContext ctx, Buffer body) {

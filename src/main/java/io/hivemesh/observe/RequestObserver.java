@@ -1,16 +1,15 @@
 package io.hivemesh.observe;
 
 import io.hivemesh.security.Caller;
-import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The first route handler of every request: starts its {@link RequestTrace} and, when the
- * response has ended, records its meters and writes its access-log line. The line names the
+ * Starts every request's {@link RequestTrace} and, when the response has ended, records its
+ * meters and writes its access-log line. The line names the
  * request, never its content: no prompt, no answer, no header values but the request id.
  */
 public final class RequestObserver {
@@ -28,35 +27,30 @@ public final class RequestObserver {
 
   private final MeshMetrics metrics;
   private final String site;
-  private final Function<RoutingContext, Caller> caller;
 
-  public RequestObserver(MeshMetrics metrics, String site, Function<RoutingContext, Caller> caller) {
+  public RequestObserver(MeshMetrics metrics, String site) {
     this.metrics = metrics;
     this.site = site;
-    this.caller = caller;
   }
 
-  public void begin(RoutingContext ctx) {
-    RequestTrace trace = new RequestTrace(requestId(ctx.request().getHeader(REQUEST_ID_HEADER)),
-        endpoint(ctx.request().path()));
-    trace.attach(ctx);
-    ctx.addEndHandler(v -> finish(ctx, trace));
-    ctx.next();
+  /** A request's headers are in; {@link #finish} is for when its response has ended. */
+  public RequestTrace begin(HttpServerRequest request) {
+    return new RequestTrace(requestId(request.getHeader(REQUEST_ID_HEADER)), endpoint(request.path()));
   }
 
   /** Which model the request is for, once its body says so. */
-  public void model(RoutingContext ctx, String modelKey) {
-    RequestTrace trace = RequestTrace.of(ctx);
-    if (trace != null && trace.modelKey == null) {
+  public void model(RequestTrace trace, String modelKey) {
+    if (trace.modelKey == null) {
       trace.modelKey = modelKey;
       trace.model = metrics.modelLabel(modelKey);
       metrics.started(trace.model);
     }
   }
 
-  private void finish(RoutingContext ctx, RequestTrace trace) {
+  /** Records the ended request; {@code who} is null when it was refused before it was authenticated. */
+  public void finish(RequestTrace trace, HttpServerRequest request, Caller who) {
     long end = System.nanoTime();
-    int status = ctx.response().getStatusCode();
+    int status = request.response().getStatusCode();
     if (trace.modelKey != null) {
       metrics.ended(trace.model);
     }
@@ -69,7 +63,6 @@ public final class RequestObserver {
         metrics.tokensPerSecond(trace.model, counts.tokensPerSecond());
       }
     }
-    Caller who = caller.apply(ctx);
     if (who != null) {
       metrics.subject(who.subject(), counts == null ? 0 : counts.promptTokens(), counts == null ? 0 : counts.outputTokens());
     }
@@ -78,10 +71,10 @@ public final class RequestObserver {
     }
     long ms = (end - trace.startNanos) / 1_000_000;
     long ttftMs = trace.firstByteNanos < 0 ? -1 : (trace.firstByteNanos - trace.startNanos) / 1_000_000;
-    String path = ENDPOINTS.contains(ctx.request().path()) ? ctx.request().path() : trace.endpoint;
+    String path = ENDPOINTS.contains(request.path()) ? request.path() : trace.endpoint;
     access.atInfo()
         .addKeyValue("request_id", trace.id)
-        .addKeyValue("method", ctx.request().method().name())
+        .addKeyValue("method", request.method().name())
         .addKeyValue("path", path)
         .addKeyValue("status", status)
         .addKeyValue("model", trace.model)
@@ -92,7 +85,7 @@ public final class RequestObserver {
         .addKeyValue("ttft_ms", ttftMs < 0 ? null : ttftMs)
         .addKeyValue("bytes_out", trace.bytesOut)
         .addKeyValue("output_tokens", counts == null || counts.outputTokens() < 0 ? null : counts.outputTokens())
-        .log("{} {} {} model={} site={} {} ms ttft={} ms id={}", ctx.request().method().name(), path, status, trace.model, trace.site == null ? "-" : trace.site,
+        .log("{} {} {} model={} site={} {} ms ttft={} ms id={}", request.method().name(), path, status, trace.model, trace.site == null ? "-" : trace.site,
             ms, ttftMs < 0 ? "-" : ttftMs, trace.id);
   }
 

@@ -1,7 +1,6 @@
 package io.hivemesh.observe;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.RoutingContext;
 
 /**
  * One client request as the metrics and the access log see it: when it came, which model and site,
@@ -9,8 +8,6 @@ import io.vertx.ext.web.RoutingContext;
  * request's event loop only.
  */
 public final class RequestTrace {
-
-  private static final String KEY = "hive.trace";
 
   final String id;
   final String endpoint;
@@ -25,15 +22,6 @@ public final class RequestTrace {
   RequestTrace(String id, String endpoint) {
     this.id = id;
     this.endpoint = endpoint;
-  }
-
-  /** The request's trace, or null for a request the observer did not see (none in a running node). */
-  public static RequestTrace of(RoutingContext ctx) {
-    return ctx.get(KEY);
-  }
-
-  void attach(RoutingContext ctx) {
-    ctx.put(KEY, this);
   }
 
   public String id() {

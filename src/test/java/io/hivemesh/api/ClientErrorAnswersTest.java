@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -99,5 +100,34 @@ class ClientErrorAnswersTest {
           : error.getString("error")).contains("100-continue"), r.text());
       assertEquals(List.of(), logs.lines().stream().filter(l -> l.contains("Unhandled exception")).toList());
     }
+  }
+
+  /**
+   * Inference requests skip the router only when it would route them as they are. A trailing slash
+   * is the router's to route: it relays the request, and the site answers as Ollama does (307 to the
+   * path without the slash). A request without a Host header still gets the router's 400.
+   */
+  @Test
+  void aPathWithATrailingSlashIsRelayedAndAnsweredAsOllamaAnswersIt() throws Exception {
+    String body = "{\"model\":\"llama3.2\",\"prompt\":\"hi\",\"stream\":false}";
+    byte[] request = ("POST /api/generate/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+        .getBytes(StandardCharsets.US_ASCII);
+
+    RawHttp.Response r = RawHttp.exchange(mesh.port("a"), request, false, 10_000);
+
+    assertEquals(307, r.status(), r.text());
+    assertEquals("a", r.header("X-Hive-Node"), "relayed to the site");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"/api/generate", "/api/tags"})
+  void anHttp11RequestWithoutHostIsA400(String path) throws Exception {
+    byte[] request = ("POST " + path + " HTTP/1.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        + "Content-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII);
+
+    RawHttp.Response r = RawHttp.exchange(mesh.port("a"), request, false, 10_000);
+
+    assertEquals(400, r.status(), r.text());
   }
 }
