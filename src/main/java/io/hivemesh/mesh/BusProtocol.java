@@ -10,7 +10,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
  *
  * <pre>
  * origin                                      serving site
- *   open  (request; body = request body) ---->  ack reply, or failure 503 when full
+ *   open  (request; body = request body) ---->  ack reply, or failure 503 when full; if the open
+ *                                                said "ar", the ack waits up to 20 ms, and an answer
+ *                                                whole by then is the reply (its head, "last")
  *         <---- head (status, headers; seq 0 and the first chunk as body)
  *         <---- data (seq 1..n, body = bytes)   only while credit lasts
  *   credit (n) ---->
@@ -46,6 +48,12 @@ final class BusProtocol {
    */
   static final String FOLD = "fold";
   static final String LAST = "last";
+  /**
+   * On an open: the origin reads a frame in the reply to its open, and keeps waiting for that reply
+   * past its ack timeout. The site then holds its ack a moment: an answer it has whole by then
+   * travels as the reply, and the ack costs no message of its own.
+   */
+  static final String ANSWER_IN_REPLY = "ar";
   /** Prefix of relayed HTTP headers. */
   static final String HEADER = "h-";
 

@@ -95,6 +95,10 @@ public final class Inbox {
     return bus;
   }
 
+  Vertx vertx() {
+    return vertx;
+  }
+
   void send(String to, DeliveryOptions opts, Buffer body) {
     bus.send(to, body, opts);
   }
@@ -133,7 +137,7 @@ public final class Inbox {
     RemoteStream stream = new RemoteStream(this, sid, site.name(), target, ended);
     outgoing.put(sid, stream);
     cancel.onCancel(stream::cancel);
-    return stream.open(req, modelKey, config.connectTimeout().toMillis());
+    return stream.open(req, modelKey, config.connectTimeout().toMillis(), firstByteLimitMs());
   }
 
   /**
@@ -170,6 +174,7 @@ public final class Inbox {
   }
 
   private static final long WARM_UP_TIMEOUT_MS = 10_000;
+  private static final long MAX_ACK_HOLD_MS = 20;
   private static final int RECENTLY_SERVED = 4096;
   private final BooleanSupplier draining;
 
@@ -224,11 +229,15 @@ public final class Inbox {
       msg.fail(BusProtocol.BUSY, backend.whyFull(modelKey));
       return;
     }
-    msg.reply(null);
     String key = from + '/' + sid;
     Cancellation cancel = new Cancellation();
     ServedStream stream = new ServedStream(this, key, from, sid, Integer.parseInt(h.get(BusProtocol.CREDIT)), cancel,
         h.contains(BusProtocol.FOLD));
+    if (h.contains(BusProtocol.ANSWER_IN_REPLY)) {
+      stream.holdAck(msg, ackHoldMs());
+    } else {
+      msg.reply(null);
+    }
     incoming.put(key, stream);
     RelayRequest req = new RelayRequest(HttpMethod.valueOf(h.get(BusProtocol.METHOD)), h.get(BusProtocol.URI),
         BusProtocol.httpHeaders(h), msg.body() == null ? Buffer.buffer() : msg.body());
@@ -248,9 +257,22 @@ public final class Inbox {
     msg.reply(Buffer.buffer(started ? BusProtocol.STARTED : BusProtocol.STOPPED));
   }
 
+  /** How long an origin waits for a stream's first frame before the sweep ends it. */
+  private long firstByteLimitMs() {
+    return config.firstByteTimeout().toMillis() + config.connectTimeout().toMillis() + 1000;
+  }
+
+  /**
+   * How long a site may hold its ack to an open hoping to send the whole answer in its place: well
+   * inside the origin's ack timeout, and short, as the ack is what an origin that waits longer needs.
+   */
+  private long ackHoldMs() {
+    return Math.max(1, Math.min(MAX_ACK_HOLD_MS, config.connectTimeout().toMillis() / 10));
+  }
+
   private void sweep() {
     long now = System.nanoTime();
-    long firstByte = TimeUnit.MILLISECONDS.toNanos(config.firstByteTimeout().toMillis() + config.connectTimeout().toMillis() + 1000);
+    long firstByte = TimeUnit.MILLISECONDS.toNanos(firstByteLimitMs());
     long idle = TimeUnit.MILLISECONDS.toNanos(config.streamIdleTimeout().toMillis() + 1000);
     List<RemoteStream> expired = new ArrayList<>();
     for (RemoteStream s : outgoing.values()) {

@@ -40,6 +40,9 @@ final class RemoteStream implements RelayResponse {
   private boolean finished;
   private long nextSeq;
   private int consumed;
+  /** Runs out after the ack timeout unless the open was answered; -1 once answered or run out. */
+  private long ackTimer = -1;
+  private boolean abandoning;
   final long openedAt;
   long lastActivity;
 
@@ -66,16 +69,41 @@ final class RemoteStream implements RelayResponse {
     return pending.size();
   }
 
-  Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs) {
+  /**
+   * Sends the open. Its reply is the site's ack, or, for an answer the site had whole within its
+   * ack hold, that answer's only frame. So the reply must not be dropped at the ack timeout, as the
+   * bus drops a late reply: the bus waits {@code replyTimeoutMs}, and the ack timeout runs here.
+   */
+  Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs, long replyTimeoutMs) {
     DeliveryOptions opts = BusProtocol.frame(BusProtocol.OPEN, sid, inbox.address());
     MultiMap h = opts.getHeaders();
     h.add(BusProtocol.METHOD, req.method().name()).add(BusProtocol.URI, req.uri())
         .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW))
-        .add(BusProtocol.FOLD, "1");
+        .add(BusProtocol.FOLD, "1").add(BusProtocol.ANSWER_IN_REPLY, "1");
     BusProtocol.putHeaders(h, req.headers());
-    opts.setSendTimeout(ackTimeoutMs);
-    inbox.eventBus().request(target, req.body(), opts).onFailure(err -> openFailed(err, ackTimeoutMs));
+    opts.setSendTimeout(replyTimeoutMs);
+    ackTimer = inbox.vertx().setTimer(ackTimeoutMs, id -> {
+      ackTimer = -1;
+      if (!finished && !headReceived()) {
+        abandon(ackTimeoutMs);
+      }
+    });
+    inbox.eventBus().<Buffer>request(target, req.body(), opts).onComplete(ar -> {
+      cancelAckTimer();
+      if (ar.failed()) {
+        openFailed(ar.cause(), ackTimeoutMs);
+      } else if (!finished && ar.result().headers().contains(BusProtocol.KIND)) {
+        onFrame(ar.result().headers().get(BusProtocol.KIND), ar.result());
+      }
+    });
     return head.future();
+  }
+
+  private void cancelAckTimer() {
+    if (ackTimer >= 0) {
+      inbox.vertx().cancelTimer(ackTimer);
+      ackTimer = -1;
+    }
   }
 
   private void openFailed(Throwable err, long ackTimeoutMs) {
@@ -86,7 +114,12 @@ final class RemoteStream implements RelayResponse {
       switch (re.failureType()) {
         case RECIPIENT_FAILURE -> giveUp(new RelayException(re.failureCode(), re.getMessage(), true));
         case NO_HANDLERS -> giveUp(new RelayException(502, "site '" + site + "' is not reachable", true));
-        default -> abandon(ackTimeoutMs);
+        // The reply timeout: the ack timeout ran out long before, and the abandon decides.
+        default -> {
+          if (!abandoning) {
+            abandon(ackTimeoutMs);
+          }
+        }
       }
     } else {
       giveUp(new RelayException(502, "site '" + site + "': " + err.getMessage(), true));
@@ -100,6 +133,7 @@ final class RemoteStream implements RelayResponse {
    * sooner: the membership change breaks its streams.
    */
   private void abandon(long ackTimeoutMs) {
+    abandoning = true;
     DeliveryOptions opts = BusProtocol.frame(BusProtocol.ABANDON, sid, inbox.address())
         .setSendTimeout(ABANDON_WAIT * ackTimeoutMs);
     inbox.eventBus().<Buffer>request(target, null, opts).onComplete(ar -> {
@@ -251,6 +285,7 @@ final class RemoteStream implements RelayResponse {
       return;
     }
     finished = true;
+    cancelAckTimer();
     pending.clear();
     inbox.forget(sid);
     onFinish.run();

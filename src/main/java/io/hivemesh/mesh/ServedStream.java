@@ -7,6 +7,7 @@ import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 
 /**
  * The serving site's end of a request relayed from another node: feeds the local Ollama's answer
@@ -36,6 +37,9 @@ final class ServedStream implements BodySink {
   private DeliveryOptions heldFrame;
   private Buffer heldChunk;
   private boolean flushQueued;
+  /** The open, its reply held back ({@link BusProtocol#ANSWER_IN_REPLY}): the whole answer may still fit in it. */
+  private Message<Buffer> unanswered;
+  private long ackTimer = -1;
 
   ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation,
                boolean foldEnd) {
@@ -46,6 +50,46 @@ final class ServedStream implements BodySink {
     this.origin = origin;
     this.sid = sid;
     this.credit = credit;
+  }
+
+  /** Replies to {@code open} with this stream's only frame if there is one within {@code holdMs}, else with an ack. */
+  void holdAck(Message<Buffer> open, long holdMs) {
+    unanswered = open;
+    ackTimer = inbox.vertx().setTimer(holdMs, id -> {
+      ackTimer = -1;
+      ack();
+    });
+  }
+
+  private void ack() {
+    if (unanswered != null) {
+      Message<Buffer> open = unanswered;
+      unanswered = null;
+      if (ackTimer >= 0) {
+        inbox.vertx().cancelTimer(ackTimer);
+        ackTimer = -1;
+      }
+      open.reply(null);
+    }
+  }
+
+  /**
+   * Every frame to the origin leaves here. The stream's last frame, when nothing went before it and
+   * the open is still unanswered, is the reply: one bus message for the ack and the whole answer.
+   */
+  private void send(DeliveryOptions frame, Buffer body) {
+    if (done && unanswered != null) {
+      Message<Buffer> open = unanswered;
+      unanswered = null;
+      if (ackTimer >= 0) {
+        inbox.vertx().cancelTimer(ackTimer);
+        ackTimer = -1;
+      }
+      open.reply(body, frame);
+      return;
+    }
+    ack();
+    inbox.send(origin, frame, body);
   }
 
   boolean headSent() {
@@ -69,7 +113,7 @@ final class ServedStream implements BodySink {
       opts.getHeaders().add(BusProtocol.STATUS, Integer.toString(re.status()))
           .add(BusProtocol.RETRYABLE, re.retryable() ? "1" : "0");
       finish();
-      inbox.send(origin, opts, Buffer.buffer(String.valueOf(re.getMessage())));
+      send(opts, Buffer.buffer(String.valueOf(re.getMessage())));
       return;
     }
     // The head travels with the first chunk (or the end): the client sees nothing before the first
@@ -102,7 +146,7 @@ final class ServedStream implements BodySink {
         inbox.later(this::flush);
       }
     } else {
-      inbox.send(origin, opts, chunk);
+      send(opts, chunk);
     }
     if (--credit <= 0 && !paused) {
       paused = true;
@@ -122,7 +166,7 @@ final class ServedStream implements BodySink {
       Buffer chunk = heldChunk;
       heldFrame = null;
       heldChunk = null;
-      inbox.send(origin, opts, chunk);
+      send(opts, chunk);
     }
   }
 
@@ -134,12 +178,12 @@ final class ServedStream implements BodySink {
       sendHeld();
     } else if (!done) {
       if (!headSent) {
-        inbox.send(origin, head(), null);
+        send(head(), null);
       }
       DeliveryOptions opts = frame(BusProtocol.END);
       opts.getHeaders().add(BusProtocol.SEQ, Long.toString(seq++));
       finish();
-      inbox.send(origin, opts, null);
+      send(opts, null);
     }
   }
 
@@ -153,7 +197,7 @@ final class ServedStream implements BodySink {
         // Nothing reached the origin yet: it may still try another site.
         opts.getHeaders().add(BusProtocol.STATUS, "502").add(BusProtocol.RETRYABLE, "1");
       }
-      inbox.send(origin, opts, Buffer.buffer(message));
+      send(opts, Buffer.buffer(message));
     }
   }
 
@@ -182,6 +226,8 @@ final class ServedStream implements BodySink {
       heldFrame = null;
       heldChunk = null;
       finish();
+      // An origin still waiting for the reply to its open learns of it at once.
+      ack();
       // Before the head this stops the Ollama request mid-load; after it, the relayed answer.
       cancellation.cancel();
       if (response != null) {

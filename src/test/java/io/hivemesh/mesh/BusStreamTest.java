@@ -152,6 +152,24 @@ class BusStreamTest {
     return countFramesTo(vertx, origin.address());
   }
 
+  /**
+   * Counts, by kind, every message the site sends the origin: frames to its inbox and replies to its
+   * open, a reply without a frame counted as "ack".
+   */
+  private Map<String, Integer> countMessagesToOrigin(Vertx vertx) {
+    Map<String, Integer> kinds = new java.util.concurrent.ConcurrentHashMap<>();
+    vertx.eventBus().addOutboundInterceptor(ctx -> {
+      io.vertx.core.eventbus.Message<?> m = ctx.message();
+      if (m.address().equals(origin.address()) || isReply(m)) {
+        String kind = m.headers().contains(BusProtocol.KIND)
+            ? m.headers().get(BusProtocol.KIND) + (m.headers().contains(BusProtocol.LAST) ? "+last" : "") : "ack";
+        kinds.merge(kind, 1, Integer::sum);
+      }
+      ctx.next();
+    });
+    return kinds;
+  }
+
   private static Map<String, Integer> countFramesTo(Vertx vertx, String address) {
     Map<String, Integer> kinds = new java.util.concurrent.ConcurrentHashMap<>();
     vertx.eventBus().addOutboundInterceptor(ctx -> {
@@ -179,9 +197,10 @@ class BusStreamTest {
         Buffer.buffer("{\"model\":\"m\",\"prompt\":\"tell me\",\"stream\":false,\"options\":{\"num_predict\":3}}"));
   }
 
+  /** The ack, the head, the answer and its end: one message, the reply to the open. */
   @Test
-  void aWholeAnswerCrossesTheBusAsOneFrameCarryingItsEnd(Vertx vertx, VertxTestContext test) {
-    Map<String, Integer> kinds = countFramesToOrigin(vertx);
+  void aWholeAnswerCrossesTheBusAsOneMessage(Vertx vertx, VertxTestContext test) {
+    Map<String, Integer> kinds = countMessagesToOrigin(vertx);
     answer(generateWhole()).onComplete(test.succeeding(body -> test.verify(() -> {
       assertTrue(body.toString().contains("\"done\":true"), body.toString());
       assertEquals(Map.of("head+last", 1), kinds);
@@ -191,7 +210,7 @@ class BusStreamTest {
 
   @Test
   void aStreamedAnswerEndsOnItsLastDataFrame(Vertx vertx, VertxTestContext test) {
-    Map<String, Integer> kinds = countFramesToOrigin(vertx);
+    Map<String, Integer> kinds = countMessagesToOrigin(vertx);
     Map<String, Integer> toSite = countFramesTo(vertx, server.address());
     answer(generate(20)).onComplete(test.succeeding(body -> test.verify(() -> {
       // 22 chunks, within the first window: the origin never needs to grant more.
@@ -201,24 +220,61 @@ class BusStreamTest {
       assertEquals(1, kinds.getOrDefault("head", 0) + kinds.getOrDefault("head+last", 0));
       assertEquals(1, kinds.getOrDefault("data+last", 0) + kinds.getOrDefault("head+last", 0), kinds.toString());
       assertEquals(null, kinds.get(BusProtocol.END), kinds.toString());
-      assertTrue(kinds.values().stream().mapToInt(Integer::intValue).sum() <= lines, kinds + " for " + lines + " lines");
+      int frames = kinds.values().stream().mapToInt(Integer::intValue).sum() - kinds.getOrDefault("ack", 0);
+      assertTrue(frames <= lines, kinds + " for " + lines + " lines");
       test.completeNow();
     })));
   }
 
   @Test
   void anOriginThatDoesNotFoldGetsAnEndFrame(Vertx vertx, VertxTestContext test) {
-    // An origin of an earlier release: its open does not say "fold".
+    // An origin of an earlier release: its open says neither "fold" nor "ar".
     vertx.eventBus().addOutboundInterceptor(ctx -> {
       if (BusProtocol.OPEN.equals(ctx.message().headers().get(BusProtocol.KIND))) {
         ctx.message().headers().remove(BusProtocol.FOLD);
+        ctx.message().headers().remove(BusProtocol.ANSWER_IN_REPLY);
       }
       ctx.next();
     });
-    Map<String, Integer> kinds = countFramesToOrigin(vertx);
+    Map<String, Integer> kinds = countMessagesToOrigin(vertx);
     answer(generateWhole()).onComplete(test.succeeding(body -> test.verify(() -> {
       assertTrue(body.toString().contains("\"done\":true"), body.toString());
-      assertEquals(Map.of("head", 1, BusProtocol.END, 1), kinds);
+      assertEquals(Map.of("ack", 1, "head", 1, BusProtocol.END, 1), kinds);
+      test.completeNow();
+    })));
+  }
+
+  @Test
+  void anOriginThatDoesNotReadFramesInTheReplyIsAckedAtOnce(Vertx vertx, VertxTestContext test) {
+    vertx.eventBus().addOutboundInterceptor(ctx -> {
+      if (BusProtocol.OPEN.equals(ctx.message().headers().get(BusProtocol.KIND))) {
+        ctx.message().headers().remove(BusProtocol.ANSWER_IN_REPLY);
+      }
+      ctx.next();
+    });
+    Map<String, Integer> kinds = countMessagesToOrigin(vertx);
+    answer(generateWhole()).onComplete(test.succeeding(body -> test.verify(() -> {
+      assertTrue(body.toString().contains("\"done\":true"), body.toString());
+      assertEquals(Map.of("ack", 1, "head+last", 1), kinds);
+      test.completeNow();
+    })));
+  }
+
+  /**
+   * An answer that is not whole within the site's ack hold (here a cold load of twice the origin's
+   * ack timeout) gets its ack at the end of the hold: the origin neither abandons the stream nor
+   * tries elsewhere, and the answer comes as frames.
+   */
+  @Test
+  void aSlowAnswerIsAckedAfterTheHoldAndNotAbandoned(Vertx vertx, VertxTestContext test) throws Exception {
+    restart(vertx, SimOptions.defaults().withModels(List.of("m")).withLoadMs(1000).withTokensPerSecond(0), "512");
+    Map<String, Integer> kinds = countMessagesToOrigin(vertx);
+    Map<String, Integer> toSite = countFramesTo(vertx, server.address());
+    answer(generateWhole()).onComplete(test.succeeding(body -> test.verify(() -> {
+      assertTrue(body.toString().contains("\"done\":true"), body.toString());
+      assertEquals(Map.of(BusProtocol.OPEN, 1), toSite, "no abandon");
+      assertEquals(Map.of("ack", 1, "head+last", 1), kinds);
+      assertEquals(1, sim.stats().completed());
       test.completeNow();
     })));
   }
