@@ -137,7 +137,7 @@ public final class Inbox {
     RemoteStream stream = new RemoteStream(this, sid, site.name(), target, ended);
     outgoing.put(sid, stream);
     cancel.onCancel(stream::cancel);
-    return stream.open(req, modelKey, config.connectTimeout().toMillis(), firstByteLimitMs());
+    return stream.open(req, modelKey, config.connectTimeout().toMillis());
   }
 
   /**
@@ -253,13 +253,11 @@ public final class Inbox {
     boolean started = s != null ? s.headSent() : recentlyServed.getOrDefault(key, false);
     if (s != null && !started) {
       s.cancel();
+    } else if (s != null) {
+      // Its first frame waits for the end of this turn: the open's reply must still come first.
+      s.ack();
     }
     msg.reply(Buffer.buffer(started ? BusProtocol.STARTED : BusProtocol.STOPPED));
-  }
-
-  /** How long an origin waits for a stream's first frame before the sweep ends it. */
-  private long firstByteLimitMs() {
-    return config.firstByteTimeout().toMillis() + config.connectTimeout().toMillis() + 1000;
   }
 
   /**
@@ -272,7 +270,7 @@ public final class Inbox {
 
   private void sweep() {
     long now = System.nanoTime();
-    long firstByte = TimeUnit.MILLISECONDS.toNanos(firstByteLimitMs());
+    long firstByte = TimeUnit.MILLISECONDS.toNanos(config.firstByteTimeout().toMillis() + config.connectTimeout().toMillis() + 1000);
     long idle = TimeUnit.MILLISECONDS.toNanos(config.streamIdleTimeout().toMillis() + 1000);
     List<RemoteStream> expired = new ArrayList<>();
     for (RemoteStream s : outgoing.values()) {

@@ -72,16 +72,19 @@ final class RemoteStream implements RelayResponse {
   /**
    * Sends the open. Its reply is the site's ack, or, for an answer the site had whole within its
    * ack hold, that answer's only frame. So the reply must not be dropped at the ack timeout, as the
-   * bus drops a late reply: the bus waits {@code replyTimeoutMs}, and the ack timeout runs here.
+   * bus drops a late reply: the ack timeout runs here, and the bus waits for the reply as long as
+   * this stream may still take it. The site replies to the open before it answers an abandon (one
+   * connection, in order), and without that answer the stream is given up {@value #ABANDON_WAIT}
+   * ack timeouts after the first; one more ack timeout is the margin.
    */
-  Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs, long replyTimeoutMs) {
+  Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs) {
     DeliveryOptions opts = BusProtocol.frame(BusProtocol.OPEN, sid, inbox.address());
     MultiMap h = opts.getHeaders();
     h.add(BusProtocol.METHOD, req.method().name()).add(BusProtocol.URI, req.uri())
         .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW))
         .add(BusProtocol.FOLD, "1").add(BusProtocol.ANSWER_IN_REPLY, "1");
     BusProtocol.putHeaders(h, req.headers());
-    opts.setSendTimeout(replyTimeoutMs);
+    opts.setSendTimeout((2 + ABANDON_WAIT) * ackTimeoutMs);
     ackTimer = inbox.vertx().setTimer(ackTimeoutMs, id -> {
       ackTimer = -1;
       if (!finished && !headReceived()) {

@@ -61,7 +61,8 @@ final class ServedStream implements BodySink {
     });
   }
 
-  private void ack() {
+  /** Answers the open with a plain ack, if it is still unanswered. */
+  void ack() {
     if (unanswered != null) {
       Message<Buffer> open = unanswered;
       unanswered = null;
