@@ -29,7 +29,7 @@ final class Exchange {
   Caller caller;
   /** The request's body, once read. */
   Buffer body;
-  private final List<Runnable> atEnd = new ArrayList<>(6);
+  private final List<Runnable> endActions = new ArrayList<>(6);
   private boolean ended;
 
   Exchange(HttpServerRequest request, RequestTrace trace) {
@@ -54,20 +54,20 @@ final class Exchange {
     if (ended) {
       action.run();
     } else {
-      atEnd.add(action);
+      endActions.add(action);
     }
   }
 
   private void end() {
     ended = true;
-    for (int i = atEnd.size() - 1; i >= 0; i--) {
+    for (int i = endActions.size() - 1; i >= 0; i--) {
       try {
-        atEnd.get(i).run();
+        endActions.get(i).run();
       } catch (RuntimeException e) {
         log.error("a request's end action failed", e);
       }
     }
-    atEnd.clear();
+    endActions.clear();
   }
 
   /** A failure no check foresaw: logged with its stack, answered 500 in Ollama's shape. */
