@@ -63,15 +63,21 @@ final class ServedStream implements BodySink {
 
   /** Answers the open with a plain ack, if it is still unanswered. */
   void ack() {
-    if (unanswered != null) {
-      Message<Buffer> open = unanswered;
-      unanswered = null;
-      if (ackTimer >= 0) {
-        inbox.vertx().cancelTimer(ackTimer);
-        ackTimer = -1;
-      }
+    Message<Buffer> open = takeUnanswered();
+    if (open != null) {
       open.reply(null);
     }
+  }
+
+  /** The open if its reply is still held back, no longer held after this call; else null. */
+  private Message<Buffer> takeUnanswered() {
+    Message<Buffer> open = unanswered;
+    unanswered = null;
+    if (ackTimer >= 0) {
+      inbox.vertx().cancelTimer(ackTimer);
+      ackTimer = -1;
+    }
+    return open;
   }
 
   /**
@@ -79,13 +85,8 @@ final class ServedStream implements BodySink {
    * the open is still unanswered, is the reply: one bus message for the ack and the whole answer.
    */
   private void send(DeliveryOptions frame, Buffer body) {
-    if (done && unanswered != null) {
-      Message<Buffer> open = unanswered;
-      unanswered = null;
-      if (ackTimer >= 0) {
-        inbox.vertx().cancelTimer(ackTimer);
-        ackTimer = -1;
-      }
+    Message<Buffer> open = done ? takeUnanswered() : null;
+    if (open != null) {
       open.reply(body, frame);
       return;
     }
