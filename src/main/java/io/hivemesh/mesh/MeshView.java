@@ -97,8 +97,9 @@ public final class MeshView {
    * Model key to the sites that can serve it, the live sites, and the mesh-wide answers derived from
    * the same data: one snapshot, so a site is never live while its models are not yet routable.
    */
-  private record Index(Map<String, List<String>> sitesByModel, Set<String> live, Catalog catalog) {
-    static final Index EMPTY = new Index(Map.of(), Set.of(), Catalog.build(List.of()));
+  private record Index(Map<String, List<String>> sitesByModel, Set<String> live, Catalog catalog,
+                       Map<String, Integer> loadedCopies) {
+    static final Index EMPTY = new Index(Map.of(), Set.of(), Catalog.build(List.of()), Map.of());
   }
 
   // ---- updates (Hazelcast event threads, the publisher) ----
@@ -204,6 +205,7 @@ public final class MeshView {
 
   private void rebuild() {
     Map<String, List<String>> byModel = new HashMap<>();
+    Map<String, Integer> loadedCopies = new HashMap<>();
     List<SiteView> live = new ArrayList<>();
     for (SiteState s : states.values()) {
       SiteInventory inv = inventories.get(s.name());
@@ -211,6 +213,7 @@ public final class MeshView {
         continue;
       }
       live.add(new SiteView(s, inv));
+      s.loaded().forEach(m -> loadedCopies.merge(m, 1, Integer::sum));
       for (String key : inv.modelsByKey().keySet()) {
         byModel.computeIfAbsent(key, k -> new ArrayList<>()).add(s.name());
       }
@@ -218,7 +221,7 @@ public final class MeshView {
     byModel.replaceAll((k, v) -> List.copyOf(v));
     Set<String> liveNames = new HashSet<>();
     live.forEach(v -> liveNames.add(v.state().name()));
-    index = new Index(Map.copyOf(byModel), Set.copyOf(liveNames), Catalog.build(live));
+    index = new Index(Map.copyOf(byModel), Set.copyOf(liveNames), Catalog.build(live), Map.copyOf(loadedCopies));
   }
 
   // ---- reads (request path) ----
@@ -228,7 +231,8 @@ public final class MeshView {
   }
 
   public Candidates candidates(String modelKey) {
-    List<String> sites = index.sitesByModel.get(modelKey);
+    Index idx = index;
+    List<String> sites = idx.sitesByModel.get(modelKey);
     if (sites == null) {
       return new Candidates(new ArrayList<>(0), 0);
     }
@@ -255,8 +259,9 @@ public final class MeshView {
         continue;
       }
       boolean loaded = s.loaded().contains(modelKey) && !guessedEvicted(site, s, modelKey);
-      out.add(new Candidate(site, local, loaded, model, total, s.slots(), !loaded && s.loadEvicts(),
-          s.speed().tokensPerSecond(), s.speed().loadMs()));
+      boolean evicts = !loaded && s.loadEvicts();
+      out.add(new Candidate(site, local, loaded, model, total, s.slots(), evicts,
+          s.speed().tokensPerSecond(), s.speed().loadMs(), evicts ? onlyCopyShare(site, s, modelKey, idx.loadedCopies) : 0));
     }
     return new Candidates(out, saturated);
   }
@@ -269,6 +274,32 @@ public final class MeshView {
     Adjustment adj = adjustments.get(site);
     AtomicInteger adjModel = adj == null ? null : adj.models.get(modelKey);
     return s.modelInflight().getOrDefault(modelKey, 0) + (adjModel == null ? 0 : adjModel.get());
+  }
+
+  /**
+   * Of the models a load of {@code modelKey} at {@code site} may evict, the share loaded at no other
+   * site. Ollama evicts an idle model; which one it picks is its own, so every idle one counts
+   * alike, and when none is idle, every loaded one (the first to go idle goes). Evicting a model
+   * that another site also holds costs its traffic little; evicting its only copy costs a reload.
+   */
+  private double onlyCopyShare(String site, SiteState s, String modelKey, Map<String, Integer> loadedCopies) {
+    int idle = 0;
+    int idleOnly = 0;
+    int all = 0;
+    int allOnly = 0;
+    for (String m : s.loaded()) {
+      if (m.equals(modelKey)) {
+        continue;
+      }
+      boolean only = loadedCopies.getOrDefault(m, 0) <= 1;
+      all++;
+      allOnly += only ? 1 : 0;
+      if (modelInflight(site, s, m) == 0) {
+        idle++;
+        idleOnly += only ? 1 : 0;
+      }
+    }
+    return idle > 0 ? (double) idleOnly / idle : all > 0 ? (double) allOnly / all : 1.0;
   }
 
   private boolean guessedEvicted(String site, SiteState s, String modelKey) {

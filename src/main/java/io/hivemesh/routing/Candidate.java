@@ -12,9 +12,17 @@ package io.hivemesh.routing;
  * @param evicts        loading the model here would push another loaded model out of memory
  * @param tokensPerSecond the site's measured output speed per request (0: not measured yet)
  * @param loadMs        how long a cold load takes there, as measured (0: not measured yet)
+ * @param onlyCopyShare when the load evicts: the share of the models it may push out that no other
+ *                      site holds loaded (1: every one is the only copy, or the site does not say)
  */
 public record Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots,
-                        boolean evicts, double tokensPerSecond, long loadMs) {
+                        boolean evicts, double tokensPerSecond, long loadMs, double onlyCopyShare) {
+
+  /** A candidate whose load, if it evicts, may evict a model's only loaded copy. */
+  public Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots,
+                   boolean evicts, double tokensPerSecond, long loadMs) {
+    this(site, local, loaded, modelInflight, siteInflight, slots, evicts, tokensPerSecond, loadMs, evicts ? 1.0 : 0.0);
+  }
 
   /** A candidate whose load, if it needs one, evicts nothing (or the site does not say). */
   public Candidate(String site, boolean local, boolean loaded, int modelInflight, int siteInflight, int slots) {

@@ -9,11 +9,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * The default: each site is priced by when the request would be done there, and the cheapest comes
  * first. A site where the model is loaded and has a free slot starts at once; a busy one makes the
  * request wait for a slot; a cold one adds the load, and a load that pushes another model out of
- * memory adds that model's reload and more. Time is counted in the site's own turns: how long one
- * {@value #REFERENCE_TOKENS}-token answer takes at the speed the site has measured, so a fast busy
- * site can beat a slow idle one. A site that has not measured its speed or a load yet is taken to
- * be like the average of those that have (all alike when none has). This node's own site wins ties,
- * since it saves a hop.
+ * memory adds that model's reload and more, unless another site holds that model loaded too. Time
+ * is counted in the site's own turns: how long one {@value #REFERENCE_TOKENS}-token answer takes at
+ * the speed the site has measured, so a fast busy site can beat a slow idle one. A site that has not
+ * measured its speed or a load yet is taken to be like the average of those that have (all alike
+ * when none has). This node's own site wins ties, since it saves a hop.
  */
 public final class LoadedFirstStrategy implements RoutingStrategy {
 
@@ -36,10 +36,16 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
   static final double COLD_TURNS = 2.0;
 
   /**
-   * A load that evicts a model costs this many loads more: waiting for that model to go idle, its
-   * reload at its next request, and the eviction that reload causes in turn.
+   * A load that evicts the only loaded copy of a model costs this many loads more: waiting for that
+   * model to go idle, its reload at its next request, and the eviction that reload causes in turn.
    */
   static final double EVICT_LOADS = 3.0;
+
+  /**
+   * A load that evicts a model another site also holds costs this much of a load more: that
+   * model's traffic moves to the other copies, which lose some speed, but nothing is reloaded.
+   */
+  static final double EVICT_COPY_LOADS = 0.25;
 
   private final AtomicLong ties = new AtomicLong();
 
@@ -90,9 +96,14 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
     double seconds = turn * (2 + (double) (c.modelInflight() + 1) / c.slots());
     if (!c.loaded()) {
       double load = c.loadMs() > 0 ? c.loadMs() / 1000.0 : defaults.loadSeconds();
-      seconds += load + (c.evicts() ? EVICT_LOADS * load : 0);
+      seconds += load + (c.evicts() ? evictLoads(c.onlyCopyShare()) * load : 0);
     }
     return seconds;
+  }
+
+  /** What an eviction costs in loads, when {@code onlyCopyShare} of its possible victims are only copies. */
+  static double evictLoads(double onlyCopyShare) {
+    return EVICT_COPY_LOADS + (EVICT_LOADS - EVICT_COPY_LOADS) * onlyCopyShare;
   }
 
   @Override

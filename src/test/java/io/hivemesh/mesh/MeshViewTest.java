@@ -69,6 +69,27 @@ class MeshViewTest {
   }
 
   @Test
+  void anEvictingCandidateSaysHowManyOfItsPossibleVictimsAreOnlyCopies() {
+    view.putInventory(inventory("full", "0.12.0", List.of("shared:latest", "only:latest", "busy:latest", "m:latest"), List.of()));
+    view.putInventory(inventory("other", "0.12.0", List.of("shared:latest"), List.of()));
+    view.putState(new SiteState("other", "node-other", 2, true, false, 2, 8, 8, 0, Map.of(), Set.of(k("shared")), 0,
+        0, 0, null, null, 3));
+    java.util.function.Function<Map<String, Integer>, Double> share = inflight -> {
+      view.putState(new SiteState("full", "node-full", 2, true, false, 2, 8, 8, 0, inflight,
+          Set.of(k("shared"), k("only"), k("busy")), 0, 0, 0, null, null, 3));
+      return view.candidates(k("m")).sites().get(0).onlyCopyShare();
+    };
+    // Idle there: "shared" (loaded at "other" too) and "only"; Ollama may evict either.
+    assertEquals(0.5, share.apply(Map.of(k("busy"), 1)), 1e-9);
+    // With "only" busy, the idle one Ollama would evict is held elsewhere.
+    assertEquals(0.0, share.apply(Map.of(k("busy"), 1, k("only"), 1)), 1e-9);
+    // None idle: whichever goes idle first goes; two of the three are only copies.
+    assertEquals(2.0 / 3, share.apply(Map.of(k("busy"), 1, k("only"), 1, k("shared"), 1)), 1e-9);
+    // A loaded model's candidate evicts nothing.
+    assertEquals(0.0, view.candidates(k("shared")).sites().stream().mapToDouble(Candidate::onlyCopyShare).max().orElseThrow());
+  }
+
+  @Test
   void aLoadThatEvictsMakesTheSitesIdleModelsColdUntilTheSiteSaysWhatItHolds() {
     java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
     MeshView view = new MeshView("self", localLoad, now::get);

@@ -120,10 +120,39 @@ class LoadedFirstStrategyTest {
   }
 
   @Test
-  void aSlowerSiteWithRoomBeatsAFastOneWhoseLoadEvictsAModelInUse() {
+  void aSlowerSiteWithRoomBeatsAFastOneWhoseLoadEvictsAModelsOnlyCopy() {
     assertEquals(List.of("roomy-slow", "fast-full"), order(
         measured("fast-full", false, 0, 4, true, 400, 1500),
         measured("roomy-slow", false, 0, 2, false, 100, 1500)));
+  }
+
+  @Test
+  void aFastSiteWhoseLoadEvictsOnlyModelsHeldElsewhereBeatsASlowerSiteWithRoom() {
+    // The placement benchmark's case: gpu-a (400 tokens/s, 4 slots, full) against cpu-c (100, 2,
+    // room). If what gpu-a would push out is loaded at another site too, its traffic has a home.
+    Candidate fastFull = new Candidate("fast-full", false, false, 0, 0, 4, true, 400, 1500, 0.0);
+    Candidate roomySlow = measured("roomy-slow", false, 0, 2, false, 100, 1500);
+    assertEquals(List.of("fast-full", "roomy-slow"), order(fastFull, roomySlow));
+    // One of three idle models there being an only copy still leaves the fast site ahead.
+    assertEquals("fast-full", order(new Candidate("fast-full", false, false, 0, 0, 4, true, 400, 1500, 1.0 / 3),
+        roomySlow).get(0));
+    // Every idle model there being an only copy does not.
+    assertEquals("roomy-slow", order(new Candidate("fast-full", false, false, 0, 0, 4, true, 400, 1500, 1.0),
+        roomySlow).get(0));
+  }
+
+  @Test
+  void evictingAnOnlyCopyCostsMoreThanEvictingOneOfSeveral() {
+    double copy = LoadedFirstStrategy.expectedSeconds(
+        new Candidate("x", false, false, 0, 0, 1, true, 100, 1000, 0.0), NONE);
+    double half = LoadedFirstStrategy.expectedSeconds(
+        new Candidate("x", false, false, 0, 0, 1, true, 100, 1000, 0.5), NONE);
+    double only = LoadedFirstStrategy.expectedSeconds(
+        new Candidate("x", false, false, 0, 0, 1, true, 100, 1000, 1.0), NONE);
+    double room = LoadedFirstStrategy.expectedSeconds(
+        new Candidate("x", false, false, 0, 0, 1, false, 100, 1000), NONE);
+    assertEquals(true, room < copy && copy < half && half < only, room + " " + copy + " " + half + " " + only);
+    assertEquals(3.0, only - room, 1e-9, "an only copy: three loads more");
   }
 
   @Test
