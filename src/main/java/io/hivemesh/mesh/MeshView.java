@@ -75,11 +75,12 @@ public final class MeshView {
   }
 
   /**
-   * Models this node expects a site to unload: it sent the site a load that evicts, and these were
-   * loaded and idle there (Ollama unloads an idle one). They count as cold at that site until the
-   * site publishes a different set of loaded models, or for {@link #EVICTION_GUESS_NANOS} at most.
-   * Without it, the next requests for the evicted model follow the stale snapshot to the site and
-   * load it back, evicting the model just loaded: the two take turns, each load costing seconds.
+   * Models this node expects a site may unload: it sent the site a load that evicts, and these were
+   * loaded there, idle (Ollama unloads an idle one) or held loaded by another site as well. They
+   * count as cold at that site until the site publishes a different set of loaded models, or for
+   * {@link #EVICTION_GUESS_NANOS} at most. Without it, the next requests for the evicted model
+   * follow the stale snapshot to the site and load it back, evicting the model just loaded: the
+   * two take turns, each load costing seconds.
    */
   private record EvictionGuess(Set<String> models, Set<String> loadedWhenGuessed, long untilNanos) {
   }
@@ -316,21 +317,26 @@ public final class MeshView {
 
   /**
    * This node is sending {@code site} a request for {@code modelKey}, which is not loaded there:
-   * if the load will evict another model, the idle loaded ones are what Ollama picks from.
+   * if the load will evict another model, the idle loaded ones are what Ollama picks from. A model
+   * that looks busy may be idle by the time the load reaches Ollama (an embedding takes
+   * milliseconds), so one that another site also holds loaded counts as cold here too: its
+   * requests have somewhere else to go until the site says what it holds, where sending them here
+   * would load it back over the new model. An only copy stays, busy, where it is.
    */
   public void noteColdLoad(String site, String modelKey) {
     SiteState s = states.get(site);
     if (s == null || !s.loadEvicts()) {
       return;
     }
-    Set<String> idle = new HashSet<>();
+    Map<String, Integer> copies = index.loadedCopies;
+    Set<String> mayGo = new HashSet<>();
     for (String m : s.loaded()) {
-      if (!m.equals(modelKey) && modelInflight(site, s, m) == 0) {
-        idle.add(m);
+      if (!m.equals(modelKey) && (modelInflight(site, s, m) == 0 || copies.getOrDefault(m, 0) > 1)) {
+        mayGo.add(m);
       }
     }
-    if (!idle.isEmpty()) {
-      evictionGuesses.put(site, new EvictionGuess(Set.copyOf(idle), s.loaded(), clock.getAsLong() + EVICTION_GUESS_NANOS));
+    if (!mayGo.isEmpty()) {
+      evictionGuesses.put(site, new EvictionGuess(Set.copyOf(mayGo), s.loaded(), clock.getAsLong() + EVICTION_GUESS_NANOS));
     }
   }
 

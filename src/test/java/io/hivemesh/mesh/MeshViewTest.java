@@ -69,6 +69,29 @@ class MeshViewTest {
   }
 
   @Test
+  void aLoadThatEvictsMakesABusyModelColdThereWhenAnotherSiteHoldsItLoaded() {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    MeshView view = new MeshView("self", localLoad, now::get);
+    view.putInventory(inventory("gpu", "0.12.0", List.of("embed:latest", "only:latest", "new:latest"), List.of()));
+    view.putInventory(inventory("other", "0.12.0", List.of("embed:latest"), List.of()));
+    view.putState(new SiteState("other", "node-other", 2, true, false, 2, 8, 8, 0, Map.of(), Set.of(k("embed")), 0,
+        0, 0, null, null, 2));
+    // Both of gpu's models are in use as far as this node knows; the embedding model is loaded at "other" too.
+    view.putState(new SiteState("gpu", "node-gpu", 2, true, false, 2, 8, 8, 2, Map.of(k("embed"), 1, k("only"), 1),
+        Set.of(k("embed"), k("only")), 0, 0, 0, null, null, 2));
+    java.util.function.BiFunction<String, String, Candidate> at = (m, site) -> view.candidates(k(m)).sites().stream()
+        .filter(c -> c.site().equals(site)).findFirst().orElseThrow();
+    assertTrue(at.apply("embed", "gpu").loaded());
+
+    view.noteColdLoad("gpu", k("new"));
+    // An embedding takes milliseconds: it may be idle when the load arrives, and the other site has it.
+    assertFalse(at.apply("embed", "gpu").loaded());
+    assertTrue(at.apply("embed", "other").loaded());
+    // The only loaded copy of a model in use stays where it is.
+    assertTrue(at.apply("only", "gpu").loaded());
+  }
+
+  @Test
   void anEvictingCandidateSaysHowManyOfItsPossibleVictimsAreOnlyCopies() {
     view.putInventory(inventory("full", "0.12.0", List.of("shared:latest", "only:latest", "busy:latest", "m:latest"), List.of()));
     view.putInventory(inventory("other", "0.12.0", List.of("shared:latest"), List.of()));
