@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A node against nginx with a load generator written in C: one sim answering at once, nginx with one
+# worker in front of it (the harness's settings: keepalive upstream, no buffering), and two nodes
+# with one event loop each beside the same sim (local path, no tokens, no access log, the harness's
+# JVM flags; NODE_B_FLAGS adds flags to the second, to compare JVM settings). wrk drives each
+# target in interleaved rounds at saturation (32 connections) with a small non-streaming
+# /api/generate; every target is warmed up first. The harness's own load generator is a JVM that
+# takes CPU from every contender alike; wrk takes less, so the gap to nginx shows wider here.
+#   usage: bench/wrk-vs-nginx.sh [ROUNDS] [SECONDS] [WARMUP]   (defaults 4, 8, 40); needs wrk, nginx,
+#   target/hive.jar
+set -euo pipefail
+rounds=${1:-4}
+secs=${2:-8}
+warmup=${3:-40}
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] && echo "logs kept in $work" || rm -rf "$work"' EXIT
+flags=(-XX:+UseSerialGC -Xss512k -Xms16m -Xmx256m -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=128m
+  -XX:MaxDirectMemorySize=128m)
+hive() { exec java "$@"; }
+
+hive -jar target/hive.jar sim --port 12410 --models m --parallel 64 --tokens-per-second 0 --load-ms 0 \
+  > "$work/sim.log" 2>&1 &
+cat > "$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream sim { server 127.0.0.1:12410; keepalive 64; }
+  server {
+    listen 127.0.0.1:12440;
+    location / {
+      proxy_pass http://sim;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+EOF
+/usr/sbin/nginx -c "$work/nginx.conf" &
+node() { # name port extra-flags...
+  local name=$1 port=$2; shift 2
+  hive "${flags[@]}" "$@" -jar target/hive.jar node --name "$name" --port "$port" --ollama http://127.0.0.1:12410 \
+    --cluster-name "wrk-$name-$$" --cluster-port $((port + 1)) --bus-port 0 --parallel 64 --max-inflight 4096 \
+    --event-loops 1 --insecure-no-auth --access-log false > "$work/$name.log" 2>&1 &
+}
+node a 12420
+# shellcheck disable=SC2086
+node b 12430 ${NODE_B_FLAGS:-}
+for port in 12420 12430; do
+  for _ in $(seq 1 240); do
+    curl -s -m 1 "127.0.0.1:$port/api/tags" | grep -q '"m:latest"' && break
+    sleep 0.5
+  done
+done
+
+echo 'wrk.method = "POST"
+wrk.body = [[{"model":"m","prompt":"hello","stream":false,"options":{"num_predict":1}}]]
+wrk.headers["Content-Type"] = "application/json"' > "$work/post.lua"
+rate() { wrk -t1 -c32 -d"$1"s -s "$work/post.lua" "http://127.0.0.1:$2/api/generate" | awk '/Requests\/sec/ {print $2}'; }
+for port in 12420 12430 12440; do rate "$warmup" $port > /dev/null; done
+
+for r in $(seq 1 "$rounds"); do
+  echo "$r $(rate "$secs" 12420) $(rate "$secs" 12430) $(rate "$secs" 12440)"
+done | awk -v flags="${NODE_B_FLAGS:-none}" '
+  { printf "round %d: node-a %8.0f  node-b %8.0f  nginx %8.0f req/s\n", $1, $2, $3, $4; a += $2; b += $3; n += $4 }
+  END { printf "mean: node-a %.0f (%.2f x nginx)  node-b %.0f (%.2f x nginx; its extra flags: %s)  nginx %.0f req/s\n",
+        a / NR, a / n, b / NR, b / n, flags, n / NR }'
