@@ -11,29 +11,33 @@ import java.util.regex.Pattern;
 
 /**
  * Finds the model a request names in one streaming pass over its body, which also proves the body
- * is well-formed JSON, without building a tree: the body itself is relayed byte for byte.
+ * is well-formed JSON, without building a tree: the body itself is relayed byte for byte. The same
+ * pass picks up the cap the request puts on its answer, which routing weighs.
  *
- * @param model the {@code model} field (legacy {@code name}); {@code null} when absent
- * @param error a client error to answer with 400, or {@code null} when the body is fine
+ * @param model     the {@code model} field (legacy {@code name}); {@code null} when absent
+ * @param maxTokens the answer's cap: {@code options.num_predict}, or the OpenAI form's
+ *                  {@code max_completion_tokens} or {@code max_tokens}; 0 when none is a positive integer
+ * @param error     a client error to answer with 400, or {@code null} when the body is fine
  */
-public record BodyModel(String model, String error) {
+public record BodyModel(String model, long maxTokens, String error) {
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final Pattern UNEXPECTED_CHAR = Pattern.compile("(?:Unexpected character \\('|Unrecognized token ')(.)");
 
   public static BodyModel of(Buffer body) {
     if (body == null || body.length() == 0) {
-      return new BodyModel(null, "missing request body");
+      return new BodyModel(null, 0, "missing request body");
     }
     String model = null;
     String legacyName = null;
+    long maxTokens = 0;
     try (JsonParser p = JSON.createParser(body.getBytes())) {
       JsonToken t = p.nextToken();
       if (t == null) {
-        return new BodyModel(null, "missing request body");
+        return new BodyModel(null, 0, "missing request body");
       }
       if (t != JsonToken.START_OBJECT) {
-        return new BodyModel(null, "json: cannot unmarshal " + kind(t) + " into a request object");
+        return new BodyModel(null, 0, "json: cannot unmarshal " + kind(t) + " into a request object");
       }
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String field = p.currentName();
@@ -46,21 +50,39 @@ public record BodyModel(String model, String error) {
               legacyName = p.getText();
             }
           } else if (value != JsonToken.VALUE_NULL) {
-            return new BodyModel(null, "json: cannot unmarshal " + kind(value) + " into field " + field + " of type string");
+            return new BodyModel(null, 0, "json: cannot unmarshal " + kind(value) + " into field " + field + " of type string");
           }
+        } else if ("options".equals(field) && value == JsonToken.START_OBJECT) {
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String option = p.currentName();
+            JsonToken v = p.nextToken();
+            if ("num_predict".equals(option) && v == JsonToken.VALUE_NUMBER_INT) {
+              maxTokens = cap(p);
+            } else {
+              p.skipChildren();
+            }
+          }
+        } else if (("max_completion_tokens".equals(field) || ("max_tokens".equals(field) && maxTokens == 0))
+            && value == JsonToken.VALUE_NUMBER_INT) {
+          maxTokens = cap(p);
         } else {
           p.skipChildren();
         }
       }
       if (p.nextToken() != null) {
-        return new BodyModel(null, "invalid character after top-level value");
+        return new BodyModel(null, 0, "invalid character after top-level value");
       }
     } catch (JsonProcessingException e) {
-      return new BodyModel(null, goStyle(e));
+      return new BodyModel(null, 0, goStyle(e));
     } catch (IOException e) {
-      return new BodyModel(null, "invalid request body: " + e.getMessage());
+      return new BodyModel(null, 0, "invalid request body: " + e.getMessage());
     }
-    return new BodyModel(model != null && !model.isEmpty() ? model : legacyName, null);
+    return new BodyModel(model != null && !model.isEmpty() ? model : legacyName, maxTokens, null);
+  }
+
+  /** A cap as a count of tokens; a negative one (Ollama's -1, no limit) or one past a long is none. */
+  private static long cap(JsonParser p) throws IOException {
+    return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? 0 : Math.max(0, p.getLongValue());
   }
 
   /** Ollama answers with Go's JSON errors; clients show them, none parses them. Keep their gist. */

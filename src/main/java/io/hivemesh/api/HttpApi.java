@@ -296,7 +296,7 @@ public final class HttpApi {
     }
     RelayRequest req = relayRequest(x.request, x.body);
     Cancellation cancel = cancelOnHangUp(out);
-    dispatcher.dispatch(req, modelKey, pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
+    dispatcher.dispatch(req, modelKey, parsed.maxTokens(), pinned == null || pinned.isBlank() ? null : pinned.trim(), cancel)
         .onComplete(ar -> answer(x, ar.succeeded() ? ar.result() : null, ar.cause(), kind, model));
   }
 

@@ -9,6 +9,7 @@ import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
 import io.hivemesh.routing.Candidate;
 import io.hivemesh.routing.RoutingStrategy;
+import io.hivemesh.routing.Work;
 import io.vertx.core.Future;
 import java.util.List;
 import org.slf4j.Logger;
@@ -44,9 +45,11 @@ public final class Dispatcher {
 
   /**
    * Relays a request for {@code modelKey} to a site that holds it ({@code pinnedSite} only, when
-   * given); fails with {@link NoSiteException} when none can take it.
+   * given); fails with {@link NoSiteException} when none can take it. {@code maxTokens} is the cap
+   * the request puts on its answer, 0 for none.
    */
-  public Future<RelayResponse> dispatch(RelayRequest req, String modelKey, String pinnedSite, Cancellation cancel) {
+  public Future<RelayResponse> dispatch(RelayRequest req, String modelKey, long maxTokens, String pinnedSite,
+                                        Cancellation cancel) {
     MeshView.Candidates found = view.candidates(modelKey);
     List<Candidate> sites = found.sites();
     if (pinnedSite != null) {
@@ -63,7 +66,7 @@ public final class Dispatcher {
           ? new NoSiteException(NoSiteException.Reason.SATURATED, modelKey)
           : new NoSiteException(NoSiteException.Reason.MODEL_NOT_FOUND, modelKey));
     }
-    List<Candidate> order = strategy.order(sites, isEmbedding(req.uri()));
+    List<Candidate> order = strategy.order(sites, isEmbedding(req.uri()) ? Work.EMBEDDING : Work.answer(maxTokens));
     boolean guarded = false;
     if (pinnedSite == null) {
       // Sites whose breaker is open are skipped; if that leaves none, trying beats refusing.

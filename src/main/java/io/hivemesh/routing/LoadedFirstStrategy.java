@@ -13,7 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * is counted in the site's own turns: how long one {@value #REFERENCE_TOKENS}-token answer takes at
  * the speed the site has measured, so a fast busy site can beat a slow idle one. A site that has not
  * measured its speed or a load yet is taken to be like the average of those that have (all alike
- * when none has). This node's own site wins ties, since it saves a hop.
+ * when none has). A request's own answer is priced by what it asks for: an embedding is a few
+ * tokens' work, and an answer capped below a turn's length ({@code num_predict}) is priced at its
+ * cap, so a short answer takes a slow free slot rather than queue at a fast site; the queue ahead
+ * of it is priced in full turns, since the cap says nothing of other requests. This node's own site
+ * wins ties, since it saves a hop.
  */
 public final class LoadedFirstStrategy implements RoutingStrategy {
 
@@ -84,21 +88,37 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
 
   /** Seconds until a request sent to {@code c} now would be done, by the model above. */
   static double expectedSeconds(Candidate c, Defaults defaults) {
-    return expectedSeconds(c, defaults, 1.0);
+    return expectedSeconds(c, defaults, 1.0, 1.0);
   }
 
-  /** As above, for work that takes {@code workScale} of a reference answer. */
-  static double expectedSeconds(Candidate c, Defaults defaults, double workScale) {
-    double turn = workScale * turn(c.tokensPerSecond() > 0 ? c.tokensPerSecond() : defaults.tokensPerSecond());
+  /**
+   * As above, for a request whose own work is {@code ownScale} of a reference answer, behind a
+   * queue whose requests each take {@code queueScale} of one.
+   */
+  static double expectedSeconds(Candidate c, Defaults defaults, double ownScale, double queueScale) {
+    double turn = turn(c.tokensPerSecond() > 0 ? c.tokensPerSecond() : defaults.tokensPerSecond());
     if (c.hasFreeSlot()) {
-      return turn * (1 + (double) c.modelInflight() / c.slots());
+      // Ollama's parallel slots share the device: each busy one slows the rest.
+      return ownScale * turn * (1 + (double) c.modelInflight() / c.slots());
     }
-    double seconds = turn * (2 + (double) (c.modelInflight() + 1) / c.slots());
+    double seconds = queueScale * turn * (1 + (double) (c.modelInflight() + 1) / c.slots()) + ownScale * turn;
     if (!c.loaded()) {
       double load = c.loadMs() > 0 ? c.loadMs() / 1000.0 : defaults.loadSeconds();
       seconds += load + (c.evicts() ? evictLoads(c.onlyCopyShare()) * load : 0);
     }
     return seconds;
+  }
+
+  /** How much of a reference answer {@code work} is, for the request itself and for the queue it joins. */
+  static double ownScale(Work work) {
+    if (work.embedding()) {
+      return EMBEDDING_TOKENS / REFERENCE_TOKENS;
+    }
+    return work.maxTokens() > 0 ? Math.min(work.maxTokens(), REFERENCE_TOKENS) / REFERENCE_TOKENS : 1.0;
+  }
+
+  static double queueScale(Work work) {
+    return work.embedding() ? EMBEDDING_TOKENS / REFERENCE_TOKENS : 1.0;
   }
 
   /** What an eviction costs in loads, when {@code onlyCopyShare} of its possible victims are only copies. */
@@ -108,20 +128,21 @@ public final class LoadedFirstStrategy implements RoutingStrategy {
 
   @Override
   public List<Candidate> order(List<Candidate> candidates) {
-    return order(candidates, false);
+    return order(candidates, Work.ANSWER);
   }
 
   @Override
-  public List<Candidate> order(List<Candidate> candidates, boolean embedding) {
+  public List<Candidate> order(List<Candidate> candidates, Work work) {
     if (candidates.size() == 1) {
       return candidates;
     }
     Defaults defaults = Defaults.of(candidates);
-    double workScale = embedding ? EMBEDDING_TOKENS / REFERENCE_TOKENS : 1.0;
+    double own = ownScale(work);
+    double queue = queueScale(work);
     // Rotating the input first spreads equally good sites instead of always taking the first one.
     candidates.sort(Comparator.comparing(Candidate::site));
     Collections.rotate(candidates, (int) Long.remainderUnsigned(ties.getAndIncrement(), candidates.size()));
-    candidates.sort(Comparator.comparingDouble((Candidate c) -> expectedSeconds(c, defaults, workScale))
+    candidates.sort(Comparator.comparingDouble((Candidate c) -> expectedSeconds(c, defaults, own, queue))
         .thenComparingDouble(Candidate::siteLoad)
         .thenComparing(c -> !c.local()));
     return candidates;

@@ -16,11 +16,11 @@ public interface RoutingStrategy {
   List<Candidate> order(List<Candidate> candidates);
 
   /**
-   * As {@link #order(List)}, for a request whose work is an embedding: milliseconds where an answer
-   * takes seconds, so a queue costs it little and a model load a lot. Strategies that do not weigh
-   * time ignore it.
+   * As {@link #order(List)}, knowing what the request asks for: an embedding takes milliseconds
+   * where an answer takes seconds, so a queue costs it little and a model load a lot; an answer
+   * capped short costs little wherever it runs. Strategies that do not weigh time ignore it.
    */
-  default List<Candidate> order(List<Candidate> candidates, boolean embedding) {
+  default List<Candidate> order(List<Candidate> candidates, Work work) {
     return order(candidates);
   }
 }

@@ -62,4 +62,27 @@ class BodyModelTest {
     String deep = "{\"a\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
     assertEquals("request body is nested too deeply", of(deep).error());
   }
+
+  @Test
+  void findsTheCapOnTheAnswerInTheSamePass() {
+    assertEquals(20, of("{\"model\":\"m\",\"options\":{\"temperature\":0.2,\"num_predict\":20,\"stop\":[\"x\"]}}")
+        .maxTokens());
+    assertEquals(64, of("{\"model\":\"m\",\"max_tokens\":64}").maxTokens());
+    // The OpenAI form's newer field wins over the deprecated one, in either order.
+    assertEquals(32, of("{\"max_tokens\":64,\"max_completion_tokens\":32,\"model\":\"m\"}").maxTokens());
+    assertEquals(32, of("{\"max_completion_tokens\":32,\"max_tokens\":64,\"model\":\"m\"}").maxTokens());
+    // The model is still found after the options were read.
+    assertEquals("m", of("{\"options\":{\"num_predict\":5,\"model\":\"nested\"},\"model\":\"m\"}").model());
+  }
+
+  @Test
+  void noCapWhereNoneIsAPositiveInteger() {
+    assertEquals(0, of("{\"model\":\"m\"}").maxTokens());
+    assertEquals(0, of("{\"model\":\"m\",\"options\":{\"num_predict\":-1}}").maxTokens());
+    assertEquals(0, of("{\"model\":\"m\",\"options\":{\"num_predict\":\"20\"}}").maxTokens());
+    assertEquals(0, of("{\"model\":\"m\",\"options\":{\"num_predict\":2.5}}").maxTokens());
+    assertEquals(0, of("{\"model\":\"m\",\"options\":{\"num_predict\":99999999999999999999999}}").maxTokens());
+    assertEquals(0, of("{\"model\":\"m\",\"num_predict\":20,\"options\":null}").maxTokens());
+    assertNull(of("{\"model\":\"m\",\"options\":{\"num_predict\":-1}}").error());
+  }
 }

@@ -110,6 +110,32 @@ class LoadedFirstStrategyTest {
   }
 
   @Test
+  void anAnswerCappedShortTakesASlowFreeSlotRatherThanQueueAtAFastSite() {
+    Candidate slowIdle = measured("slow", true, 0, 1, false, 50, 0);
+    Candidate fastFull = measured("fast", true, 4, 4, false, 400, 0);
+    // A 100-token answer: 2 s on the slow site, 0.81 s behind the fast site's queue.
+    assertEquals("fast", strategy.order(new ArrayList<>(List.of(slowIdle, fastFull)), Work.ANSWER).get(0).site());
+    // Ten tokens: 0.2 s on the slow site at once; the fast site's queue alone is 0.56 s.
+    assertEquals("slow", strategy.order(new ArrayList<>(List.of(slowIdle, fastFull)), Work.answer(10)).get(0).site());
+  }
+
+  @Test
+  void aCapOfATurnOrMoreIsPricedAsAnAnswerOfUnknownLength() {
+    Candidate fastFull = measured("fast", true, 4, 4, false, 400, 0);
+    for (Work capped : List.of(Work.answer(100), Work.answer(4096))) {
+      assertEquals(LoadedFirstStrategy.ownScale(Work.ANSWER), LoadedFirstStrategy.ownScale(capped));
+      assertEquals(LoadedFirstStrategy.queueScale(Work.ANSWER), LoadedFirstStrategy.queueScale(capped));
+    }
+    // A short cap shrinks the request's own work, not the queue ahead of it.
+    double uncapped = LoadedFirstStrategy.expectedSeconds(fastFull, NONE, 1, 1);
+    double capped = LoadedFirstStrategy.expectedSeconds(fastFull, NONE, LoadedFirstStrategy.ownScale(Work.answer(10)),
+        LoadedFirstStrategy.queueScale(Work.answer(10)));
+    assertEquals(uncapped - 0.9 * 0.25, capped, 1e-9);
+    assertEquals(Work.ANSWER, Work.answer(0));
+    assertEquals(Work.ANSWER, Work.answer(-1));
+  }
+
+  @Test
   void aMeasuredLoadTimeDecidesWhetherLoadingBeatsQueueing() {
     assertEquals("quick-load", order(
         measured("quick-load", false, 0, 2, false, 100, 200),
@@ -181,8 +207,8 @@ class LoadedFirstStrategyTest {
     Candidate slowQueued = measured("slow-queued", true, 2, 1, false, 50, 1500);
     Candidate fastCold = measured("fast-cold", false, 0, 4, true, 400, 1500);
     // Two 100-token answers ahead on a slow site take longer than loading the model on a fast one...
-    assertEquals("fast-cold", strategy.order(new ArrayList<>(List.of(slowQueued, fastCold)), false).get(0).site());
+    assertEquals("fast-cold", strategy.order(new ArrayList<>(List.of(slowQueued, fastCold)), Work.ANSWER).get(0).site());
     // ...but two embeddings ahead take milliseconds.
-    assertEquals("slow-queued", strategy.order(new ArrayList<>(List.of(slowQueued, fastCold)), true).get(0).site());
+    assertEquals("slow-queued", strategy.order(new ArrayList<>(List.of(slowQueued, fastCold)), Work.EMBEDDING).get(0).site());
   }
 }
