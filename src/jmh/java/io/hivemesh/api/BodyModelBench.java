@@ -17,8 +17,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Finding {@code model} in a request body, once, as every request does before routing: a small
- * chat, and a long conversation with {@code model} first or last (the parser must skip the rest).
+ * Finding {@code model} and the answer's cap in a request body, once, as every request does before
+ * routing: a small chat, and a long conversation with {@code model} first or last (the parser must
+ * skip the rest).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
