@@ -13,40 +13,15 @@ set -euo pipefail
 rounds=${1:-3}
 secs=${2:-8}
 warmup=${3:-30}
-cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] && echo "logs kept in $work" || rm -rf "$work"' EXIT
-flags=(-XX:+UseSerialGC -Xss512k -Xms16m -Xmx256m -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=128m
-  -XX:MaxDirectMemorySize=128m)
-hive() { exec java "$@"; }
+# shellcheck source=bench/wrk-common.sh
+source "$(dirname "$0")/wrk-common.sh"
 
 hive -jar target/hive.jar sim --port 12510 --models m --parallel 64 --tokens-per-second 0 --load-ms 0 \
   > "$work/sim.log" 2>&1 &
 sim=$!
 hive -jar target/hive.jar sim --port 12511 --models other --parallel 64 --tokens-per-second 0 --load-ms 0 \
   > "$work/sim-other.log" 2>&1 &
-cat > "$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-error_log $work/nginx-error.log;
-pid $work/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream sim { server 127.0.0.1:12510; keepalive 64; }
-  server {
-    listen 127.0.0.1:12540;
-    location / {
-      proxy_pass http://sim;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
-    }
-  }
-}
-EOF
-/usr/sbin/nginx -c "$work/nginx.conf" &
+start_nginx 12510 12540
 node() { # name port ollama-port extra-args...
   local name=$1 port=$2 ollama=$3; shift 3
   # shellcheck disable=SC2086
@@ -63,10 +38,6 @@ entry=$!
 for _ in $(seq 1 240); do curl -s -m 1 127.0.0.1:12530/api/tags | grep -q '"m:latest"' && break; sleep 0.5; done
 for _ in $(seq 1 40); do [ -s "$work/nginx.pid" ] && break; sleep 0.25; done
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")")
-
-echo 'wrk.method = "POST"
-wrk.body = [[{"model":"m","prompt":"hello","stream":false,"options":{"num_predict":1}}]]
-wrk.headers["Content-Type"] = "application/json"' > "$work/post.lua"
 
 cpu() { awk '{print $14 + 0, $15 + 0}' "/proc/$1/stat"; }
 young() { # collections and eden KB; "0 0" for a process without a JVM heap

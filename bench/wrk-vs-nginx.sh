@@ -12,37 +12,12 @@ set -euo pipefail
 rounds=${1:-4}
 secs=${2:-8}
 warmup=${3:-40}
-cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] && echo "logs kept in $work" || rm -rf "$work"' EXIT
-flags=(-XX:+UseSerialGC -Xss512k -Xms16m -Xmx256m -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=128m
-  -XX:MaxDirectMemorySize=128m)
-hive() { exec java "$@"; }
+# shellcheck source=bench/wrk-common.sh
+source "$(dirname "$0")/wrk-common.sh"
 
 hive -jar target/hive.jar sim --port 12410 --models m --parallel 64 --tokens-per-second 0 --load-ms 0 \
   > "$work/sim.log" 2>&1 &
-cat > "$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-error_log $work/nginx-error.log;
-pid $work/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream sim { server 127.0.0.1:12410; keepalive 64; }
-  server {
-    listen 127.0.0.1:12440;
-    location / {
-      proxy_pass http://sim;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
-    }
-  }
-}
-EOF
-/usr/sbin/nginx -c "$work/nginx.conf" &
+start_nginx 12410 12440
 node() { # name port extra-flags...
   local name=$1 port=$2; shift 2
   hive "${flags[@]}" "$@" -jar target/hive.jar node --name "$name" --port "$port" --ollama http://127.0.0.1:12410 \
@@ -59,9 +34,6 @@ for port in 12420 12430; do
   done
 done
 
-echo 'wrk.method = "POST"
-wrk.body = [[{"model":"m","prompt":"hello","stream":false,"options":{"num_predict":1}}]]
-wrk.headers["Content-Type"] = "application/json"' > "$work/post.lua"
 rate() { wrk -t1 -c32 -d"$1"s -s "$work/post.lua" "http://127.0.0.1:$2/api/generate" | awk '/Requests\/sec/ {print $2}'; }
 for port in 12420 12430 12440; do rate "$warmup" $port > /dev/null; done
 
