@@ -276,7 +276,7 @@ public final class HiveNode implements NodeControl {
         })
         .map(v -> {
           List<String> inboxes = java.util.stream.IntStream.range(0, config.eventLoops())
-              .mapToObj(i -> NodeConfig.inbox(config.name(), i)).toList();
+              .mapToObj(i -> SiteState.nodeInbox(config.name(), i)).toList();
           busRegistrations = new BusRegistrations(vertx, cluster, inboxes, BUS_CHECK_MS);
           busRegistrations.start();
           vertx.setPeriodic(MeshStatus.SAMPLE_MS, id -> {

@@ -199,9 +199,4 @@ public record NodeConfig(
   public static boolean isLoopback(String host) {
     return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
-
-  /** Event-bus address of one of this node's inboxes. */
-  public static String inbox(String node, int loop) {
-    return "hive.site." + node + "." + loop;
-  }
 }

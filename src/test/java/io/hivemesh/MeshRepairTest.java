@@ -75,7 +75,7 @@ class MeshRepairTest {
       hz.getMap("__vertx.nodeInfo").remove(bNode);
       MultiMap<String, Object> subs = hz.getMultiMap("__vertx.subs");
       for (int loop = 0; loop < b.config().eventLoops(); loop++) {
-        subs.remove(NodeConfig.inbox("b", loop));
+        subs.remove(io.hivemesh.mesh.SiteState.nodeInbox("b", loop));
       }
       // A node that joins now has no connection to b yet: it needs b's bus address.
       HiveNode c = mesh.add("c", SIM.withModels("phi3"));

@@ -6,7 +6,6 @@ import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -26,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One event loop's bus endpoint, at the stable address {@code hive.site.NAME.LOOP}. It carries both
+ * One event loop's bus endpoint, at the stable address {@code hive.v1.site.NAME.LOOP}. It carries both
  * roles of the stream protocol ({@link BusProtocol}): streams this loop dispatched to peers, and
  * streams peers asked this site to serve. Everything here runs on that one event loop.
  */
@@ -58,7 +57,7 @@ public final class Inbox {
   private long sweepTimer = -1;
 
   public Inbox(Vertx vertx, NodeConfig config, int loop, SiteBackend backend, BooleanSupplier draining) {
-    this(vertx, config, NodeConfig.inbox(config.name(), loop), backend, draining);
+    this(vertx, config, SiteState.nodeInbox(config.name(), loop), backend, draining);
   }
 
   /** An inbox at {@code address} serving from {@code backend}: how a node hosts an edge site's streams. */
@@ -99,8 +98,8 @@ public final class Inbox {
     return vertx;
   }
 
-  void send(String to, DeliveryOptions opts, Buffer body) {
-    bus.send(to, body, opts);
+  void send(String to, BusFrame frame) {
+    bus.send(to, frame.encode());
   }
 
   /** Runs {@code task} on this inbox's event loop once what it is doing now is done. */
@@ -148,9 +147,9 @@ public final class Inbox {
    * seconds, while a cut-off member is being detected).
    */
   public void warmUp(SiteState site) {
-    DeliveryOptions ping = BusProtocol.frame(BusProtocol.PING, 0, address).setSendTimeout(WARM_UP_TIMEOUT_MS);
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(WARM_UP_TIMEOUT_MS);
     for (int loop = 0; loop < site.loops(); loop++) {
-      vertx.eventBus().request(site.inbox(loop), Buffer.buffer(), ping)
+      vertx.eventBus().request(site.inbox(loop), new BusFrame(BusFrame.Kind.PING, 0, address).encode(), opts)
           .onFailure(err -> log.debug("bus warm-up to '{}' failed: {}", site.name(), err.getMessage()));
     }
   }
@@ -160,8 +159,8 @@ public final class Inbox {
    * that an edge site is still attached elsewhere before it takes the name over.
    */
   public static Future<Void> ping(Vertx vertx, String address, long timeoutMs) {
-    DeliveryOptions ping = BusProtocol.frame(BusProtocol.PING, 0, "").setSendTimeout(timeoutMs);
-    return vertx.eventBus().request(address, Buffer.buffer(), ping).mapEmpty();
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs);
+    return vertx.eventBus().request(address, new BusFrame(BusFrame.Kind.PING, 0, "").encode(), opts).mapEmpty();
   }
 
   /** A peer left the mesh: its streams end now rather than at a timeout. */
@@ -177,49 +176,63 @@ public final class Inbox {
   private static final long MAX_ACK_HOLD_MS = 20;
   private static final int RECENTLY_SERVED = 4096;
   private final BooleanSupplier draining;
+  private boolean refusedOnce;
 
   private void handle(Message<Buffer> msg) {
-    MultiMap h = msg.headers();
-    String kind = h.get(BusProtocol.KIND);
-    long sid;
+    BusFrame f;
     try {
-      sid = Long.parseLong(h.get(BusProtocol.STREAM));
-    } catch (NumberFormatException e) {
-      log.warn("dropping a bus message without a valid stream id from {}", h.get(BusProtocol.FROM));
+      f = BusFrame.decode(msg.body());
+    } catch (IllegalArgumentException e) {
+      refuse(msg, e.getMessage());
       return;
     }
-    String from = h.get(BusProtocol.FROM);
-    switch (kind == null ? "" : kind) {
-      case BusProtocol.OPEN -> serve(sid, from, msg);
-      case BusProtocol.PING -> msg.reply(Buffer.buffer());
-      case BusProtocol.GRANT -> {
-        ServedStream s = incoming.get(from + '/' + sid);
+    if (f.kind == null) {
+      return; // a kind from a newer peer: ignored
+    }
+    switch (f.kind) {
+      case OPEN -> serve(f, msg);
+      case PING -> msg.reply(Buffer.buffer());
+      case GRANT -> {
+        ServedStream s = incoming.get(f.from + '/' + f.sid);
         if (s != null) {
-          s.onCredit(Integer.parseInt(h.get(BusProtocol.CREDIT)));
+          s.onCredit(f.value);
         }
       }
-      case BusProtocol.CANCEL -> {
-        ServedStream s = incoming.get(from + '/' + sid);
+      case CANCEL -> {
+        ServedStream s = incoming.get(f.from + '/' + f.sid);
         if (s != null) {
           s.cancel();
         }
       }
-      case BusProtocol.ABANDON -> abandon(from + '/' + sid, msg);
+      case ABANDON -> abandon(f.from + '/' + f.sid, msg);
       default -> {
-        RemoteStream s = outgoing.get(sid);
+        RemoteStream s = outgoing.get(f.sid);
         if (s != null) {
-          s.onFrame(kind, msg);
-        } else if (!BusProtocol.END.equals(kind) && !BusProtocol.ERROR.equals(kind) && from != null) {
+          s.onFrame(f);
+        } else if (f.kind != BusFrame.Kind.END && f.kind != BusFrame.Kind.ERROR) {
           // A stream we gave up on (ack timeout, client gone): make the site stop sending.
-          send(from, BusProtocol.frame(BusProtocol.CANCEL, sid, address), null);
+          send(f.from, new BusFrame(BusFrame.Kind.CANCEL, f.sid, address));
         }
       }
     }
   }
 
-  private void serve(long sid, String from, Message<Buffer> msg) {
-    MultiMap h = msg.headers();
-    String modelKey = java.util.Objects.requireNonNullElse(h.get(BusProtocol.MODEL), "");
+  /**
+   * A message that is not a frame this node reads (a peer of another release, or garbage): an open
+   * fails at once, so its origin tries elsewhere instead of waiting out its ack; the rest are dropped.
+   */
+  private void refuse(Message<Buffer> msg, String why) {
+    if (msg.replyAddress() != null) {
+      msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' cannot read the request: " + why);
+    }
+    if (!refusedOnce) {
+      refusedOnce = true;
+      log.warn("dropping bus messages this node cannot read ({}); are all nodes on the same release?", why);
+    }
+  }
+
+  private void serve(BusFrame open, Message<Buffer> msg) {
+    String modelKey = open.model;
     if (draining.getAsBoolean()) {
       // Peers learn of the drain within milliseconds; until then their opens go back to be retried elsewhere.
       msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is draining");
@@ -229,18 +242,12 @@ public final class Inbox {
       msg.fail(BusProtocol.BUSY, backend.whyFull(modelKey));
       return;
     }
-    String key = from + '/' + sid;
+    String key = open.from + '/' + open.sid;
     Cancellation cancel = new Cancellation();
-    ServedStream stream = new ServedStream(this, key, from, sid, Integer.parseInt(h.get(BusProtocol.CREDIT)), cancel,
-        h.contains(BusProtocol.FOLD));
-    if (h.contains(BusProtocol.ANSWER_IN_REPLY)) {
-      stream.holdAck(msg, ackHoldMs());
-    } else {
-      msg.reply(null);
-    }
+    ServedStream stream = new ServedStream(this, key, open.from, open.sid, open.value, cancel);
+    stream.holdAck(msg, ackHoldMs());
     incoming.put(key, stream);
-    RelayRequest req = new RelayRequest(HttpMethod.valueOf(h.get(BusProtocol.METHOD)), h.get(BusProtocol.URI),
-        BusProtocol.httpHeaders(h), msg.body() == null ? Buffer.buffer() : msg.body());
+    RelayRequest req = new RelayRequest(HttpMethod.valueOf(open.method), open.uri, open.headers, open.payload);
     backend.relayAcquired(req, modelKey, cancel).onComplete(stream::onResponse);
   }
 

@@ -9,7 +9,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import java.util.ArrayDeque;
 
@@ -38,7 +37,7 @@ final class RemoteStream implements RelayResponse {
   private boolean ended;
   private String error;
   private boolean finished;
-  private long nextSeq;
+  private int nextSeq;
   private int consumed;
   /** Runs out after the ack timeout unless the open was answered; -1 once answered or run out. */
   private long ackTimer = -1;
@@ -78,25 +77,24 @@ final class RemoteStream implements RelayResponse {
    * ack timeouts after the first; one more ack timeout is the margin.
    */
   Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs) {
-    DeliveryOptions opts = BusProtocol.frame(BusProtocol.OPEN, sid, inbox.address());
-    MultiMap h = opts.getHeaders();
-    h.add(BusProtocol.METHOD, req.method().name()).add(BusProtocol.URI, req.uri())
-        .add(BusProtocol.MODEL, modelKey).add(BusProtocol.CREDIT, Integer.toString(BusProtocol.WINDOW))
-        .add(BusProtocol.FOLD, "1").add(BusProtocol.ANSWER_IN_REPLY, "1");
-    BusProtocol.putHeaders(h, req.headers());
-    opts.setSendTimeout((2 + ABANDON_WAIT) * ackTimeoutMs);
+    BusFrame open = frame(BusFrame.Kind.OPEN).value(BusProtocol.WINDOW).payload(req.body());
+    open.method = req.method().name();
+    open.uri = req.uri();
+    open.model = modelKey;
+    open.headers = req.headers();
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout((2 + ABANDON_WAIT) * ackTimeoutMs);
     ackTimer = inbox.vertx().setTimer(ackTimeoutMs, id -> {
       ackTimer = -1;
       if (!finished && !headReceived()) {
         abandon(ackTimeoutMs);
       }
     });
-    inbox.eventBus().<Buffer>request(target, req.body(), opts).onComplete(ar -> {
+    inbox.eventBus().<Buffer>request(target, open.encode(), opts).onComplete(ar -> {
       cancelAckTimer();
       if (ar.failed()) {
         openFailed(ar.cause(), ackTimeoutMs);
-      } else if (!finished && ar.result().headers().contains(BusProtocol.KIND)) {
-        onFrame(ar.result().headers().get(BusProtocol.KIND), ar.result());
+      } else if (!finished && BusFrame.isFrame(ar.result().body())) {
+        onFrame(ar.result().body());
       }
     });
     return head.future();
@@ -137,9 +135,8 @@ final class RemoteStream implements RelayResponse {
    */
   private void abandon(long ackTimeoutMs) {
     abandoning = true;
-    DeliveryOptions opts = BusProtocol.frame(BusProtocol.ABANDON, sid, inbox.address())
-        .setSendTimeout(ABANDON_WAIT * ackTimeoutMs);
-    inbox.eventBus().<Buffer>request(target, null, opts).onComplete(ar -> {
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(ABANDON_WAIT * ackTimeoutMs);
+    inbox.eventBus().<Buffer>request(target, frame(BusFrame.Kind.ABANDON).encode(), opts).onComplete(ar -> {
       if (finished || headReceived()) {
         return;
       }
@@ -152,42 +149,55 @@ final class RemoteStream implements RelayResponse {
 
   private void giveUp(RelayException failure) {
     // Whatever the site did with the open, it must not serve it now.
-    inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
+    inbox.send(target, frame(BusFrame.Kind.CANCEL));
     finish();
     head.tryFail(failure);
   }
 
   // ---- frames from the serving site ----
 
-  void onFrame(String kind, Message<Buffer> msg) {
+  /** A frame of this stream, as the bus brought it: a reply to the open, or through the inbox. */
+  void onFrame(Buffer body) {
+    BusFrame f;
+    try {
+      f = BusFrame.decode(body);
+    } catch (IllegalArgumentException e) {
+      broken("site '" + site + "' sent an unreadable frame: " + e.getMessage());
+      return;
+    }
+    onFrame(f);
+  }
+
+  void onFrame(BusFrame f) {
     lastActivity = System.nanoTime();
-    switch (kind) {
-      case BusProtocol.HEAD -> {
-        status = Integer.parseInt(msg.headers().get(BusProtocol.STATUS));
-        headers = BusProtocol.httpHeaders(msg.headers());
-        if (msg.headers().contains(BusProtocol.SEQ)) {
-          onData(msg);
-          endIfLast(msg);
+    if (f.kind == null) {
+      return; // a kind from a newer peer: ignored
+    }
+    switch (f.kind) {
+      case HEAD -> {
+        status = f.value;
+        headers = f.headers;
+        if (f.has(BusFrame.CHUNK)) {
+          onData(f);
         }
+        endIfLast(f);
         head.tryComplete(this);
       }
-      case BusProtocol.DATA -> {
-        onData(msg);
-        endIfLast(msg);
+      case DATA -> {
+        onData(f);
+        endIfLast(f);
       }
-      case BusProtocol.END -> {
-        if (inSequence(msg)) {
+      case END -> {
+        if (inSequence(f)) {
           ended = true;
           drain();
         }
       }
-      case BusProtocol.ERROR -> {
-        String message = msg.body() == null ? "error" : msg.body().toString();
+      case ERROR -> {
+        String message = f.payload.length() == 0 ? "error" : f.payload.toString();
         if (!headReceived()) {
-          String st = msg.headers().get(BusProtocol.STATUS);
           finish();
-          head.tryFail(new RelayException(st == null ? 502 : Integer.parseInt(st), message,
-              "1".equals(msg.headers().get(BusProtocol.RETRYABLE))));
+          head.tryFail(new RelayException(f.value == 0 ? 502 : f.value, message, f.has(BusFrame.RETRYABLE)));
         } else {
           error = message;
           ended = true;
@@ -195,34 +205,33 @@ final class RemoteStream implements RelayResponse {
         }
       }
       default -> {
-        // Unknown kinds come from newer peers: ignore them.
+        // Kinds an origin never receives.
       }
     }
   }
 
-  private void onData(Message<Buffer> msg) {
-    if (!inSequence(msg)) {
+  private void onData(BusFrame f) {
+    if (!inSequence(f)) {
       return;
     }
     if (sink != null && !paused && pending.isEmpty()) {
-      deliver(msg.body());
+      deliver(f.payload);
     } else if (pending.size() > 2 * BusProtocol.WINDOW) {
       broken("site '" + site + "' sent more than it was granted");
     } else {
-      pending.add(msg.body());
+      pending.add(f.payload);
     }
   }
 
-  private void endIfLast(Message<Buffer> msg) {
-    if (!finished && msg.headers().contains(BusProtocol.LAST)) {
+  private void endIfLast(BusFrame f) {
+    if (!finished && f.has(BusFrame.LAST)) {
       ended = true;
       drain();
     }
   }
 
-  private boolean inSequence(Message<Buffer> msg) {
-    long seq = Long.parseLong(msg.headers().get(BusProtocol.SEQ));
-    if (seq != nextSeq) {
+  private boolean inSequence(BusFrame f) {
+    if (f.seq != nextSeq) {
       broken("stream from site '" + site + "' lost a frame");
       return false;
     }
@@ -239,10 +248,9 @@ final class RemoteStream implements RelayResponse {
 
   private void grant() {
     if (consumed > 0 && !finished) {
-      DeliveryOptions opts = BusProtocol.frame(BusProtocol.GRANT, sid, inbox.address());
-      opts.getHeaders().add(BusProtocol.CREDIT, Integer.toString(consumed));
+      BusFrame grant = frame(BusFrame.Kind.GRANT).value(consumed);
       consumed = 0;
-      inbox.send(target, opts, null);
+      inbox.send(target, grant);
     }
   }
 
@@ -272,7 +280,7 @@ final class RemoteStream implements RelayResponse {
     if (finished) {
       return;
     }
-    inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
+    inbox.send(target, frame(BusFrame.Kind.CANCEL));
     finish();
     if (!headReceived()) {
       head.tryFail(new RelayException(502, message, true));
@@ -281,6 +289,10 @@ final class RemoteStream implements RelayResponse {
     } else {
       error = message;
     }
+  }
+
+  private BusFrame frame(BusFrame.Kind kind) {
+    return new BusFrame(kind, sid, inbox.address());
   }
 
   private void finish() {
@@ -337,7 +349,7 @@ final class RemoteStream implements RelayResponse {
   @Override
   public void cancel() {
     if (!finished) {
-      inbox.send(target, BusProtocol.frame(BusProtocol.CANCEL, sid, inbox.address()), null);
+      inbox.send(target, frame(BusFrame.Kind.CANCEL));
       finish();
     }
   }

@@ -6,7 +6,6 @@ import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 
 /**
@@ -21,30 +20,25 @@ final class ServedStream implements BodySink {
   private final long sid;
   private RelayResponse response;
   private int credit;
-  private long seq;
+  private int seq;
   private boolean paused;
   private boolean headSent;
   private boolean done;
   long lastActivity = System.nanoTime();
 
   private final Cancellation cancellation;
-  /** Whether the origin reads {@link BusProtocol#LAST}, so the end can travel on the last frame. */
-  private final boolean foldEnd;
   /**
    * The latest frame, held until the loop finishes what it is doing: Ollama's last chunk and the
    * end of its answer arrive in one read, and then travel as one frame.
    */
-  private DeliveryOptions heldFrame;
-  private Buffer heldChunk;
+  private BusFrame heldFrame;
   private boolean flushQueued;
-  /** The open, its reply held back ({@link BusProtocol#ANSWER_IN_REPLY}): the whole answer may still fit in it. */
+  /** The open, its reply held back: the whole answer may still fit in it. */
   private Message<Buffer> unanswered;
   private long ackTimer = -1;
 
-  ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation,
-               boolean foldEnd) {
+  ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation) {
     this.cancellation = cancellation;
-    this.foldEnd = foldEnd;
     this.inbox = inbox;
     this.key = key;
     this.origin = origin;
@@ -84,14 +78,14 @@ final class ServedStream implements BodySink {
    * Every frame to the origin leaves here. The stream's last frame, when nothing went before it and
    * the open is still unanswered, is the reply: one bus message for the ack and the whole answer.
    */
-  private void send(DeliveryOptions frame, Buffer body) {
+  private void send(BusFrame frame) {
     Message<Buffer> open = done ? takeUnanswered() : null;
     if (open != null) {
-      open.reply(body, frame);
+      open.reply(frame.encode());
       return;
     }
     ack();
-    inbox.send(origin, frame, body);
+    inbox.send(origin, frame);
   }
 
   boolean headSent() {
@@ -111,11 +105,12 @@ final class ServedStream implements BodySink {
     }
     if (ar.failed()) {
       RelayException re = ar.cause() instanceof RelayException r ? r : new RelayException(502, ar.cause().getMessage(), true);
-      DeliveryOptions opts = frame(BusProtocol.ERROR);
-      opts.getHeaders().add(BusProtocol.STATUS, Integer.toString(re.status()))
-          .add(BusProtocol.RETRYABLE, re.retryable() ? "1" : "0");
+      BusFrame err = frame(BusFrame.Kind.ERROR).value(re.status()).payload(Buffer.buffer(String.valueOf(re.getMessage())));
+      if (re.retryable()) {
+        err.flag(BusFrame.RETRYABLE);
+      }
       finish();
-      send(opts, Buffer.buffer(String.valueOf(re.getMessage())));
+      send(err);
       return;
     }
     // The head travels with the first chunk (or the end): the client sees nothing before the first
@@ -128,8 +123,8 @@ final class ServedStream implements BodySink {
     }
   }
 
-  private DeliveryOptions frame(String kind) {
-    return BusProtocol.frame(kind, sid, inbox.address());
+  private BusFrame frame(BusFrame.Kind kind) {
+    return new BusFrame(kind, sid, inbox.address());
   }
 
   @Override
@@ -137,18 +132,13 @@ final class ServedStream implements BodySink {
     if (done) {
       return;
     }
-    DeliveryOptions opts = headSent ? frame(BusProtocol.DATA) : head();
-    opts.getHeaders().add(BusProtocol.SEQ, Long.toString(seq++));
-    if (foldEnd) {
-      sendHeld();
-      heldFrame = opts;
-      heldChunk = chunk;
-      if (!flushQueued) {
-        flushQueued = true;
-        inbox.later(this::flush);
-      }
-    } else {
-      send(opts, chunk);
+    BusFrame f = headSent ? frame(BusFrame.Kind.DATA) : head().flag(BusFrame.CHUNK);
+    f.seq(seq++).payload(chunk);
+    sendHeld();
+    heldFrame = f;
+    if (!flushQueued) {
+      flushQueued = true;
+      inbox.later(this::flush);
     }
     if (--credit <= 0 && !paused) {
       paused = true;
@@ -164,28 +154,28 @@ final class ServedStream implements BodySink {
 
   private void sendHeld() {
     if (heldFrame != null) {
-      DeliveryOptions opts = heldFrame;
-      Buffer chunk = heldChunk;
+      BusFrame f = heldFrame;
       heldFrame = null;
-      heldChunk = null;
-      send(opts, chunk);
+      send(f);
     }
   }
 
   @Override
   public void end() {
     if (!done && heldFrame != null) {
-      heldFrame.getHeaders().add(BusProtocol.LAST, "1");
+      heldFrame.flag(BusFrame.LAST);
       finish();
       sendHeld();
     } else if (!done) {
       if (!headSent) {
-        send(head(), null);
+        // An answer without a byte: its head is the whole of it.
+        finish();
+        send(head().flag(BusFrame.LAST));
+        return;
       }
-      DeliveryOptions opts = frame(BusProtocol.END);
-      opts.getHeaders().add(BusProtocol.SEQ, Long.toString(seq++));
+      BusFrame end = frame(BusFrame.Kind.END).seq(seq++);
       finish();
-      send(opts, null);
+      send(end);
     }
   }
 
@@ -194,22 +184,21 @@ final class ServedStream implements BodySink {
     if (!done) {
       sendHeld();
       finish();
-      DeliveryOptions opts = frame(BusProtocol.ERROR);
+      BusFrame err = frame(BusFrame.Kind.ERROR).payload(Buffer.buffer(message));
       if (!headSent) {
         // Nothing reached the origin yet: it may still try another site.
-        opts.getHeaders().add(BusProtocol.STATUS, "502").add(BusProtocol.RETRYABLE, "1");
+        err.value(502).flag(BusFrame.RETRYABLE);
       }
-      send(opts, Buffer.buffer(message));
+      send(err);
     }
   }
 
-  /** The head frame: status and headers of the site's answer, carrying the first chunk if there is one. */
-  private DeliveryOptions head() {
+  /** The head frame: status and headers of the site's answer; the caller adds the first chunk if there is one. */
+  private BusFrame head() {
     headSent = true;
-    DeliveryOptions head = frame(BusProtocol.HEAD);
-    head.getHeaders().add(BusProtocol.STATUS, Integer.toString(response.status()))
-        .add(BusProtocol.SITE, response.site());
-    BusProtocol.putHeaders(head.getHeaders(), response.headers());
+    BusFrame head = frame(BusFrame.Kind.HEAD).value(response.status());
+    head.site = response.site();
+    head.headers = response.headers();
     return head;
   }
 
@@ -226,7 +215,6 @@ final class ServedStream implements BodySink {
   void cancel() {
     if (!done) {
       heldFrame = null;
-      heldChunk = null;
       finish();
       // An origin still waiting for the reply to its open learns of it at once.
       ack();

@@ -66,11 +66,23 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
    * its streams.
    */
   public String inbox(int loop) {
-    return via == null ? io.hivemesh.NodeConfig.inbox(name, loop) : edgeInbox(name, attachment, loop);
+    return via == null ? nodeInbox(name, loop) : edgeInbox(name, attachment, loop);
+  }
+
+  /**
+   * Inbox addresses carry the version of the frames they read ({@link BusFrame#VERSION}): nodes of
+   * releases that frame streams differently do not reach each other's inboxes, so during a rolling
+   * upgrade a request between them fails over at once (no handler) instead of waiting out its ack.
+   */
+  private static final String INBOXES = "hive.v" + BusFrame.VERSION + ".";
+
+  /** Event-bus address of a full node's inbox {@code loop}. */
+  public static String nodeInbox(String node, int loop) {
+    return INBOXES + "site." + node + "." + loop;
   }
 
   public static String edgeInbox(String site, String attachment, int loop) {
-    return "hive.edge." + site + "." + attachment + "." + loop;
+    return INBOXES + "edge." + site + "." + attachment + "." + loop;
   }
 
   public JsonObject toJson() {
