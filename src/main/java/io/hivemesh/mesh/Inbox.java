@@ -52,6 +52,10 @@ public final class Inbox {
       return size() > RECENTLY_SERVED;
     }
   };
+  /** Opens sent and not yet answered, each for {@code connect-timeout}. */
+  private final FixedTimeouts<RemoteStream> ackTimeouts;
+  /** Opens served whose ack is held back, each for {@link #ackHoldMs()}. */
+  private final FixedTimeouts<ServedStream> ackHolds;
   private MessageConsumer<Buffer> consumer;
   private Context context;
   private long sweepTimer = -1;
@@ -68,6 +72,9 @@ public final class Inbox {
     this.config = config;
     this.address = address;
     this.backend = backend;
+    this.ackTimeouts = new FixedTimeouts<>(vertx, config.connectTimeout().toMillis(), RemoteStream::awaitingAck,
+        RemoteStream::ackTimedOut);
+    this.ackHolds = new FixedTimeouts<>(vertx, ackHoldMs(), ServedStream::ackHeld, ServedStream::ack);
   }
 
   /** Registers the consumer; call on the event loop this inbox belongs to. */
@@ -81,6 +88,8 @@ public final class Inbox {
 
   public Future<Void> stop() {
     vertx.cancelTimer(sweepTimer);
+    ackTimeouts.clear();
+    ackHolds.clear();
     new ArrayList<>(incoming.values()).forEach(ServedStream::cancel);
     new ArrayList<>(outgoing.values()).forEach(s -> s.broken("node is shutting down"));
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
@@ -105,6 +114,14 @@ public final class Inbox {
   /** Runs {@code task} on this inbox's event loop once what it is doing now is done. */
   void later(Runnable task) {
     context.runOnContext(v -> task.run());
+  }
+
+  void awaitAck(RemoteStream stream) {
+    ackTimeouts.add(stream);
+  }
+
+  void holdAck(ServedStream stream) {
+    ackHolds.add(stream);
   }
 
   void forget(long sid) {
@@ -245,7 +262,7 @@ public final class Inbox {
     String key = open.from + '/' + open.sid;
     Cancellation cancel = new Cancellation();
     ServedStream stream = new ServedStream(this, key, open.from, open.sid, open.value, cancel);
-    stream.holdAck(msg, ackHoldMs());
+    stream.holdAck(msg);
     incoming.put(key, stream);
     RelayRequest req = new RelayRequest(HttpMethod.valueOf(open.method), open.uri, open.headers, open.payload);
     backend.relayAcquired(req, modelKey, cancel).onComplete(stream::onResponse);

@@ -39,8 +39,9 @@ final class RemoteStream implements RelayResponse {
   private boolean finished;
   private int nextSeq;
   private int consumed;
-  /** Runs out after the ack timeout unless the open was answered; -1 once answered or run out. */
-  private long ackTimer = -1;
+  /** Whether the open was answered (its ack, a frame, or a failure). */
+  private boolean openAnswered;
+  private long ackTimeoutMs;
   private boolean abandoning;
   final long openedAt;
   long lastActivity;
@@ -83,14 +84,10 @@ final class RemoteStream implements RelayResponse {
     open.model = modelKey;
     open.headers = req.headers();
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout((2 + ABANDON_WAIT) * ackTimeoutMs);
-    ackTimer = inbox.vertx().setTimer(ackTimeoutMs, id -> {
-      ackTimer = -1;
-      if (!finished && !headReceived()) {
-        abandon(ackTimeoutMs);
-      }
-    });
+    this.ackTimeoutMs = ackTimeoutMs;
+    inbox.awaitAck(this);
     inbox.eventBus().<Buffer>request(target, open.encode(), opts).onComplete(ar -> {
-      cancelAckTimer();
+      openAnswered = true;
       if (ar.failed()) {
         openFailed(ar.cause(), ackTimeoutMs);
       } else if (!finished && BusFrame.isFrame(ar.result().body())) {
@@ -100,11 +97,13 @@ final class RemoteStream implements RelayResponse {
     return head.future();
   }
 
-  private void cancelAckTimer() {
-    if (ackTimer >= 0) {
-      inbox.vertx().cancelTimer(ackTimer);
-      ackTimer = -1;
-    }
+  /** Whether the ack timeout still runs for this stream: its open unanswered, no frame received. */
+  boolean awaitingAck() {
+    return !openAnswered && !finished && !headReceived();
+  }
+
+  void ackTimedOut() {
+    abandon(ackTimeoutMs);
   }
 
   private void openFailed(Throwable err, long ackTimeoutMs) {
@@ -300,7 +299,6 @@ final class RemoteStream implements RelayResponse {
       return;
     }
     finished = true;
-    cancelAckTimer();
     pending.clear();
     inbox.forget(sid);
     onFinish.run();

@@ -35,7 +35,6 @@ final class ServedStream implements BodySink {
   private boolean flushQueued;
   /** The open, its reply held back: the whole answer may still fit in it. */
   private Message<Buffer> unanswered;
-  private long ackTimer = -1;
 
   ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation) {
     this.cancellation = cancellation;
@@ -46,13 +45,14 @@ final class ServedStream implements BodySink {
     this.credit = credit;
   }
 
-  /** Replies to {@code open} with this stream's only frame if there is one within {@code holdMs}, else with an ack. */
-  void holdAck(Message<Buffer> open, long holdMs) {
+  /** Replies to {@code open} with this stream's only frame if there is one within the inbox's ack hold, else with an ack. */
+  void holdAck(Message<Buffer> open) {
     unanswered = open;
-    ackTimer = inbox.vertx().setTimer(holdMs, id -> {
-      ackTimer = -1;
-      ack();
-    });
+    inbox.holdAck(this);
+  }
+
+  boolean ackHeld() {
+    return unanswered != null;
   }
 
   /** Answers the open with a plain ack, if it is still unanswered. */
@@ -67,10 +67,6 @@ final class ServedStream implements BodySink {
   private Message<Buffer> takeUnanswered() {
     Message<Buffer> open = unanswered;
     unanswered = null;
-    if (ackTimer >= 0) {
-      inbox.vertx().cancelTimer(ackTimer);
-      ackTimer = -1;
-    }
     return open;
   }
 
