@@ -1,6 +1,7 @@
 package io.hivemesh.api;
 
 import io.hivemesh.NodeConfig;
+import io.hivemesh.relay.LoopSweep;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,6 +19,8 @@ import io.vertx.core.http.HttpServerResponse;
  * steps after it; its bytes count against the node until the response ends.
  */
 final class BodyReader implements Pipeline.Step {
+
+  private static final String SWEEP = "hive.body-deadlines";
 
   private final Vertx vertx;
   private final NodeConfig config;
@@ -103,20 +106,26 @@ final class BodyReader implements Pipeline.Step {
     });
   }
 
-  /** One body being received. Runs on the request's event loop. */
-  private final class Reading {
+  /** One body being received, under its deadline until it is in. Runs on the request's event loop. */
+  private final class Reading extends LoopSweep.Entry {
     final Exchange x;
     final Runnable next;
     final Buffer body = Buffer.buffer();
-    final long timer;
+    final long deadline = System.nanoTime() + config.bodyTimeout().toNanos();
     long held;
     boolean done;
 
     Reading(Exchange x, Runnable next) {
       this.x = x;
       this.next = next;
-      this.timer = vertx.setTimer(config.bodyTimeout().toMillis(), id -> fail(408,
-          "request body not received within " + config.bodyTimeout().toMillis() + " ms", false));
+      LoopSweep.current(vertx, SWEEP, config.bodyTimeout().toMillis() / 10).enter(this);
+    }
+
+    @Override
+    protected void check(long now) {
+      if (now - deadline >= 0) {
+        fail(408, "request body not received within " + config.bodyTimeout().toMillis() + " ms", false);
+      }
     }
 
     void chunk(Buffer chunk) {
@@ -141,7 +150,7 @@ final class BodyReader implements Pipeline.Step {
         return;
       }
       done = true;
-      vertx.cancelTimer(timer);
+      leave();
       x.body = body;
       next.run();
     }
@@ -151,12 +160,12 @@ final class BodyReader implements Pipeline.Step {
         return;
       }
       done = true;
-      vertx.cancelTimer(timer);
+      leave();
       refuse(x, status, message, linger);
     }
 
     void release() {
-      vertx.cancelTimer(timer);
+      leave();
       done = true;
       limits.bodyBytes.addAndGet(-held);
       held = 0;

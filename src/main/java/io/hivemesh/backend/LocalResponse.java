@@ -2,6 +2,7 @@ package io.hivemesh.backend;
 
 import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.relay.BodySink;
+import io.hivemesh.relay.LoopSweep;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -12,12 +13,14 @@ import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An answer from this site's own Ollama, relayed from its HTTP response. Its silence limit is a
- * timer of its own, cancelled when the answer ends: an idle timeout set on the Vert.x request after
- * the head outlives the answer (nothing cancels it at the end), and with it the whole request, for
- * the length of the limit.
+ * An answer from this site's own Ollama, relayed from its HTTP response. Its silence limit is
+ * checked by its event loop's sweep ({@link LoopSweep}), which it leaves when it ends: an idle
+ * timeout set on the Vert.x request after the head outlives the answer (nothing cancels it at the
+ * end), and with it the whole request, for the length of the limit.
  */
-final class LocalResponse implements RelayResponse {
+final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
+
+  private static final String SWEEP = "hive.answer-silences";
 
   /** Hop-by-hop headers (RFC 9110 section 7.6.1) never travel past a proxy. */
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
@@ -34,7 +37,7 @@ final class LocalResponse implements RelayResponse {
   private boolean done;
   private boolean paused;
   private long lastData;
-  private long idleTimer = -1;
+  private BodySink sink;
   /** Ollama's final statistics line, once the answer has ended: what {@link SiteSpeed} learns from. */
   private Buffer lastChunk;
 
@@ -72,8 +75,9 @@ final class LocalResponse implements RelayResponse {
 
   @Override
   public void start(BodySink sink) {
+    this.sink = sink;
     lastData = System.nanoTime();
-    idleTimer = vertx.setTimer(idleMs, id -> checkIdle(sink));
+    LoopSweep.current(vertx, SWEEP, idleMs / 10).enter(this);
     response.handler(chunk -> {
       lastData = System.nanoTime();
       lastChunk = chunk;
@@ -98,14 +102,9 @@ final class LocalResponse implements RelayResponse {
   }
 
   /** Silence while the client is keeping up means the model stopped; while it is paused it does not count. */
-  private void checkIdle(BodySink sink) {
-    idleTimer = -1;
-    if (done) {
-      return;
-    }
-    long silentMs = (System.nanoTime() - lastData) / 1_000_000;
-    if (paused || silentMs < idleMs) {
-      idleTimer = vertx.setTimer(Math.max(1, paused ? idleMs : idleMs - silentMs), id -> checkIdle(sink));
+  @Override
+  protected void check(long now) {
+    if (done || paused || now - lastData < idleMs * 1_000_000) {
       return;
     }
     if (finish()) {
@@ -114,17 +113,14 @@ final class LocalResponse implements RelayResponse {
     }
   }
 
-  /** Ends the answer once: gives its place back and stops its timer; false if it had ended already. */
+  /** Ends the answer once: gives its place back and leaves the sweep; false if it had ended already. */
   private boolean finish() {
     if (done) {
       return false;
     }
     done = true;
     release.run();
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
-      idleTimer = -1;
-    }
+    leave();
     return true;
   }
 
