@@ -18,21 +18,10 @@ source "$(dirname "$0")/wrk-common.sh"
 hive -jar target/hive.jar sim --port 12410 --models m --parallel 64 --tokens-per-second 0 --load-ms 0 \
   > "$work/sim.log" 2>&1 &
 start_nginx 12410 12440
-node() { # name port extra-flags...
-  local name=$1 port=$2; shift 2
-  hive "${flags[@]}" "$@" -jar target/hive.jar node --name "$name" --port "$port" --ollama http://127.0.0.1:12410 \
-    --cluster-name "wrk-$name-$$" --cluster-port $((port + 1)) --bus-port 0 --parallel 64 --max-inflight 4096 \
-    --event-loops 1 --insecure-no-auth --access-log false > "$work/$name.log" 2>&1 &
-}
-node a 12420
-# shellcheck disable=SC2086
-node b 12430 ${NODE_B_FLAGS:-}
-for port in 12420 12430; do
-  for _ in $(seq 1 240); do
-    curl -s -m 1 "127.0.0.1:$port/api/tags" | grep -q '"m:latest"' && break
-    sleep 0.5
-  done
-done
+node a 12420 12410 target/hive.jar "wrk-a-$$"
+NODE_FLAGS="${NODE_B_FLAGS:-}" node b 12430 12410 target/hive.jar "wrk-b-$$"
+await_model 12420
+await_model 12430
 
 rate() { wrk -t1 -c32 -d"$1"s -s "$work/post.lua" "http://127.0.0.1:$2/api/generate" | awk '/Requests\/sec/ {print $2}'; }
 for port in 12420 12430 12440; do rate "$warmup" $port > /dev/null; done
