@@ -24,10 +24,13 @@ http {
   upstream sim { server 127.0.0.1:$1; keepalive 64; }
   server {
     listen 127.0.0.1:$2;
+    keepalive_requests 1000000;
     location / {
       proxy_pass http://sim;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      # The sim, like Ollama on loopback, answers 403 to a Host that is not local (nginx would send "sim").
+      proxy_set_header Host \$http_host;
       proxy_buffering off;
       proxy_request_buffering off;
     }
@@ -72,6 +75,9 @@ measure() { # PORT SECONDS name=PID...
   local out; out=$(wrk -t1 -c32 -d"$run"s -s "$work/post.lua" "http://127.0.0.1:$port/api/generate")
   local n; n=$(echo "$out" | awk '/requests in/ {print $1}')
   local line; line=$(printf '%8.0f req/s' "$(echo "$out" | awk '/Requests\/sec/ {print $2}')")
+  # An error answer is cheaper than a real one: a run with any is not a measure of relaying.
+  local bad; bad=$(echo "$out" | awk '/Non-2xx/ {print $NF} /Socket errors/ {print "socket-errors"}')
+  [ -z "$bad" ] || line+="  FAILED ANSWERS: $bad"
   for np in "$@"; do
     local name=${np%%=*} p=${np#*=} u s g eden
     read -r u s < <(cpu "$p"); read -r g eden < <(young "$p")
