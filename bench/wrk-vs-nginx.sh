@@ -23,7 +23,12 @@ NODE_FLAGS="${NODE_B_FLAGS:-}" node b 12430 12410 target/hive.jar "wrk-b-$$"
 await_model 12420
 await_model 12430
 
-rate() { wrk -t1 -c32 -d"$1"s -s "$work/post.lua" "http://127.0.0.1:$2/api/generate" | awk '/Requests\/sec/ {print $2}'; }
+# req/s of one run; a run with error answers (cheaper than real ones) stops the script.
+rate() {
+  local out; out=$(wrk -t1 -c32 -d"$1"s -s "$work/post.lua" "http://127.0.0.1:$2/api/generate")
+  if echo "$out" | grep -q 'Non-2xx\|Socket errors'; then echo "port $2 gave error answers: $out" >&2; kill $$; fi
+  echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
 for port in 12420 12430 12440; do rate "$warmup" $port > /dev/null; done
 
 for r in $(seq 1 "$rounds"); do
