@@ -5,7 +5,9 @@ import io.hivemesh.config.Settings;
 import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
 import io.vertx.core.Vertx;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** {@code hive sim}: the Ollama emulator on its own, for tests, benchmarks and users' own apps. */
 final class SimCommand {
@@ -18,6 +20,7 @@ final class SimCommand {
       OptionSpec.of("name", "sim", "name used in logs"),
       OptionSpec.of("parallel", "1", "requests served at once per loaded model (OLLAMA_NUM_PARALLEL)"),
       OptionSpec.of("tokens-per-second", "50", "generation speed per request; 0 answers at once"),
+      OptionSpec.of("model-speeds", null, "models that generate at a speed of their own, NAME=TOKENS_PER_SECOND[,...]"),
       OptionSpec.of("load-ms", "1500", "time to load a model on first use"),
       OptionSpec.of("max-loaded", "3", "models loaded at once (OLLAMA_MAX_LOADED_MODELS)"),
       OptionSpec.of("max-queue", "512", "requests waiting for a load before 503 (OLLAMA_MAX_QUEUE)"),
@@ -34,7 +37,29 @@ final class SimCommand {
     }
     return new SimOptions(s.string("host"), s.port("port", true), s.string("name"), models,
         s.integer("parallel", 1, 1024), s.decimal("tokens-per-second", 0), s.integer("load-ms", 0, 3_600_000),
-        s.integer("max-loaded", 1, 1024), s.integer("max-queue", 1, 1_000_000), s.integer("seed", Integer.MIN_VALUE, Integer.MAX_VALUE));
+        s.integer("max-loaded", 1, 1024), s.integer("max-queue", 1, 1_000_000), s.integer("seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
+        modelSpeeds(s.list("model-speeds")));
+  }
+
+  private static Map<String, Double> modelSpeeds(List<String> entries) {
+    Map<String, Double> speeds = new HashMap<>();
+    for (String entry : entries) {
+      int eq = entry.lastIndexOf('=');
+      double tps = -1;
+      if (eq > 0) {
+        try {
+          tps = Double.parseDouble(entry.substring(eq + 1).trim());
+        } catch (NumberFormatException e) {
+          tps = -1;
+        }
+      }
+      if (!(tps >= 0) || Double.isInfinite(tps)) {
+        throw new io.hivemesh.config.ConfigException("--model-speeds: '" + entry
+            + "' is not NAME=TOKENS_PER_SECOND (a number of at least 0), e.g. llama3.1:70b=8");
+      }
+      speeds.put(entry.substring(0, eq).trim(), tps);
+    }
+    return speeds;
   }
 
   static void run(String[] args, java.io.PrintStream out) {

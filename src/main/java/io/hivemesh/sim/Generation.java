@@ -47,7 +47,7 @@ final class Generation extends InferenceCall {
       return;
     }
     answer.loadNanos = loadNanos;
-    double tps = core.options().tokensPerSecond();
+    double tps = core.options().tokensPerSecond(model.key());
     if (tps <= 0) {
       answerAtOnce();
       return;
@@ -87,7 +87,7 @@ final class Generation extends InferenceCall {
 
   /** Emits every token due by now; timers may fire late but never make the answer faster. */
   private void tick() {
-    double tps = core.options().tokensPerSecond();
+    double tps = core.options().tokensPerSecond(model.key());
     long elapsed = System.nanoTime() - promptEndNanos;
     int due = (int) Math.min(answer.tokens.length, Math.max(emitted + 1, (long) (elapsed * tps / 1e9)));
     if (emitted == 0) {

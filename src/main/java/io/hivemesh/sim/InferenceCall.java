@@ -19,6 +19,8 @@ abstract class InferenceCall {
   protected final HttpServerResponse resp;
   protected final ErrorStyle errors;
   protected final long startNanos = System.nanoTime();
+  /** The model this call runs on, once started. */
+  protected SimModel model;
   private SimScheduler.Ticket ticket;
   private long timerId = -1;
   private boolean finished;
@@ -40,6 +42,7 @@ abstract class InferenceCall {
 
   /** Asks for a slot on {@code model}; answers 503 when the pending queue is full. */
   final void start(SimModel model, Long keepAlive, SimScheduler.RunnerSpec spec) {
+    this.model = model;
     SimScheduler scheduler = core.scheduler();
     ticket = scheduler.newTicket(model, keepAlive, spec, this::onGranted);
     if (!scheduler.hasRoom(ticket)) {

@@ -251,7 +251,7 @@ final class NativeApi {
       tokens += Math.min(counts[i], ctx);
     }
     int total = tokens;
-    new DelayedReply(core, req, errors, workNanos(total, 10), contentType, (load, elapsed) -> {
+    new DelayedReply(core, req, errors, workNanos(m, total, 10), contentType, (load, elapsed) -> {
       List<float[]> vectors = new ArrayList<>(counts.length);
       for (int i = 0; i < counts.length; i++) {
         if (counts[i] > ctx && in.truncate() != null && !in.truncate()) {
@@ -299,7 +299,7 @@ final class NativeApi {
     }
     RunOptions opts = RunOptions.from(options, m);
     int tokens = prompt.isEmpty() ? 0 : TextGenerator.countTokens(prompt) + 2;
-    new DelayedReply(core, req, ErrorStyle.NATIVE, workNanos(tokens, 10), SimResponses.JSON_UTF8, (load, elapsed) -> {
+    new DelayedReply(core, req, ErrorStyle.NATIVE, workNanos(m, tokens, 10), SimResponses.JSON_UTF8, (load, elapsed) -> {
       JsonOut out = new JsonOut(new StringBuilder(24_000));
       out.obj().key("embedding").arr();
       if (!prompt.isEmpty()) {
@@ -312,9 +312,9 @@ final class NativeApi {
     }).start(m, keepAlive, opts.spec());
   }
 
-  /** Time a runner spends on {@code tokens} at {@code factor} times the generation rate. */
-  private long workNanos(int tokens, int factor) {
-    double tps = core.options().tokensPerSecond();
+  /** Time a runner of {@code m} spends on {@code tokens} at {@code factor} times its generation rate. */
+  private long workNanos(SimModel m, int tokens, int factor) {
+    double tps = core.options().tokensPerSecond(m.key());
     return tps <= 0 ? 0 : (long) (tokens * 1e9 / (factor * tps));
   }
 

@@ -1,6 +1,9 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.model.ModelName;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -17,9 +20,11 @@ import java.util.Objects;
  * @param maxLoaded models loaded at once
  * @param maxQueue requests that may wait for a load before 503
  * @param seed seed of the generated text
+ * @param modelSpeeds generation speed of the models that differ from {@code tokensPerSecond}, by model
+ *                    key (a real Ollama runs a 3B model many times faster than a 70B one)
  */
 public record SimOptions(String host, int port, String name, List<String> models, int parallel,
-    double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed) {
+    double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed, Map<String, Double> modelSpeeds) {
 
   public SimOptions {
     Objects.requireNonNull(host, "host");
@@ -28,6 +33,22 @@ public record SimOptions(String host, int port, String name, List<String> models
     }
     name = name == null ? "sim" : name;
     models = models == null ? List.of() : List.copyOf(models);
+    Map<String, Double> speeds = new HashMap<>();
+    if (modelSpeeds != null) {
+      modelSpeeds.forEach((model, tps) -> speeds.put(ModelName.key(model), tps));
+    }
+    modelSpeeds = Map.copyOf(speeds);
+  }
+
+  /** Every model at the same speed. */
+  public SimOptions(String host, int port, String name, List<String> models, int parallel,
+                    double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed) {
+    this(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, Map.of());
+  }
+
+  /** Generation speed of {@code model} (a key); {@code <= 0} answers at once. */
+  public double tokensPerSecond(String modelKey) {
+    return modelSpeeds.getOrDefault(modelKey, tokensPerSecond);
   }
 
   public static SimOptions defaults() {
@@ -35,19 +56,19 @@ public record SimOptions(String host, int port, String name, List<String> models
   }
 
   public SimOptions withHost(String host) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withPort(int port) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withName(String name) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withModels(List<String> models) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   /** Convenience for {@link #withModels(List)}. */
@@ -56,26 +77,33 @@ public record SimOptions(String host, int port, String name, List<String> models
   }
 
   public SimOptions withParallel(int parallel) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withTokensPerSecond(double tokensPerSecond) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withLoadMs(long loadMs) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withMaxLoaded(int maxLoaded) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 
   public SimOptions withMaxQueue(int maxQueue) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+  }
+
+  /** {@code model} generates at {@code tokensPerSecond}, whatever the others do. */
+  public SimOptions withModelSpeed(String model, double tokensPerSecond) {
+    Map<String, Double> speeds = new HashMap<>(modelSpeeds);
+    speeds.put(ModelName.key(model), tokensPerSecond);
+    return new SimOptions(host, port, name, models, parallel, this.tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, speeds);
   }
 
   public SimOptions withSeed(long seed) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
   }
 }

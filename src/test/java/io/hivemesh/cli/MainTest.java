@@ -33,6 +33,8 @@ class MainTest {
         + " TLS (or --insecure-plaintext-mesh)");
     assertOneLine(run("sim", "--port", "1"), "--models: name at least one model, e.g. --models llama3.2,nomic-embed-text");
     assertOneLine(run("sim", "--models", "m", "--tokens-per-second", "-3"), "--tokens-per-second: expected a number of at least 0.0, got '-3'");
+    assertOneLine(run("sim", "--models", "m", "--model-speeds", "m=fast"),
+        "--model-speeds: 'm=fast' is not NAME=TOKENS_PER_SECOND (a number of at least 0), e.g. llama3.1:70b=8");
     assertOneLine(run("launch"), "unknown command 'launch' (node, edge, sim, demo, certs, token, config, bench, status)");
   }
 

@@ -56,6 +56,23 @@ class SimGenerateTest {
   }
 
   @Test
+  void aModelWithASpeedOfItsOwnGeneratesAtItAndTheOthersAtTheSims(Vertx vertx) {
+    OllamaSim sim = SimHttp.start(vertx, SimHttp.fast().withModelSpeed("llama3.2", 40));
+    SimHttp http = new SimHttp(vertx, sim.port());
+    JsonObject slow = http.post("/api/generate", "{\"model\":\"llama3.2\",\"prompt\":\"hi\",\"stream\":false,"
+        + "\"options\":{\"num_predict\":8}}").json();
+    assertEquals(8, slow.getInteger("eval_count"));
+    // Eight tokens at 40 a second: 200 ms (the sim's timers count whole milliseconds, and fire late, never early).
+    assertTrue(slow.getLong("eval_duration") >= 190_000_000L, slow.encode());
+    // The sim's own speed is "at once" (nominal microseconds per token); the model keeps its own under any name.
+    JsonObject fullName = http.post("/api/generate", "{\"model\":\"llama3.2:latest\",\"prompt\":\"hi\","
+        + "\"stream\":false,\"options\":{\"num_predict\":8}}").json();
+    assertTrue(fullName.getLong("eval_duration") >= 190_000_000L, "the same model under its full name");
+    SimHttp.Reply embed = http.post("/api/embed", "{\"model\":\"nomic-embed-text\",\"input\":\"hi\"}");
+    assertEquals(200, embed.status());
+  }
+
+  @Test
   void nonStreamingIsOneJsonObject(Vertx vertx) {
     OllamaSim sim = SimHttp.start(vertx, SimHttp.fast().withTokensPerSecond(500));
     SimHttp http = new SimHttp(vertx, sim.port());

@@ -74,5 +74,8 @@ class SimLifecycleTest {
     SimOptions p = o.withHost("0.0.0.0").withPort(1).withName("n").withModels(List.of("a")).withParallel(2)
         .withTokensPerSecond(3).withLoadMs(4).withMaxLoaded(5).withMaxQueue(6).withSeed(7);
     assertEquals(new SimOptions("0.0.0.0", 1, "n", List.of("a"), 2, 3, 4, 5, 6, 7), p);
+    SimOptions q = p.withModelSpeed("big:70b", 8).withSeed(9);
+    assertEquals(8, q.tokensPerSecond(io.hivemesh.model.ModelName.key("big:70b")));
+    assertEquals(3, q.tokensPerSecond(io.hivemesh.model.ModelName.key("a")), "the others at the sim's speed");
   }
 }
