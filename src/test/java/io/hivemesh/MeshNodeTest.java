@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hivemesh.mesh.SiteSpeed;
+import io.hivemesh.model.ModelName;
 import io.hivemesh.sim.SimOptions;
 import io.hivemesh.support.Http;
 import io.hivemesh.support.TestMesh;
@@ -124,10 +126,13 @@ class MeshNodeTest {
     HttpResponse<String> r = Http.post(gamma, "/api/generate",
         "{\"model\":\"mistral\",\"prompt\":\"count\",\"stream\":false,\"options\":{\"num_predict\":8}}");
     assertEquals(200, r.statusCode(), r.body());
-    // beta's sim produces 20 tokens a second; beta measures it and publishes it with its load.
+    // beta's sim produces 20 tokens a second; beta measures it and publishes it with its load, for
+    // the site and for the model.
     TestMesh.awaitTrue("gamma sees beta's measured speed", Duration.ofSeconds(10), () -> {
-      double tps = mesh.nodes.get("gamma").view().state("beta").speed().tokensPerSecond();
-      return tps > 15 && tps < 25;
+      SiteSpeed.Speeds speeds = mesh.nodes.get("gamma").view().state("beta").speed();
+      double tps = speeds.site().tokensPerSecond();
+      double mistral = speeds.models().getOrDefault(ModelName.key("mistral"), SiteSpeed.Measured.UNKNOWN).tokensPerSecond();
+      return tps > 15 && tps < 25 && mistral > 15 && mistral < 25;
     });
   }
 

@@ -31,6 +31,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
   private final HttpClientResponse response;
   private final OllamaBackend.Release release;
   private final SiteSpeed speed;
+  private final String modelKey;
   private final MultiMap headers;
   private final Vertx vertx;
   private final long idleMs;
@@ -42,8 +43,9 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
   private Buffer lastChunk;
 
   LocalResponse(Vertx vertx, long idleMs, String site, HttpClientRequest request, HttpClientResponse response,
-                OllamaBackend.Release release, SiteSpeed speed) {
+                OllamaBackend.Release release, SiteSpeed speed, String modelKey) {
     this.speed = speed;
+    this.modelKey = modelKey;
     this.vertx = vertx;
     this.idleMs = idleMs;
     this.site = site;
@@ -85,7 +87,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
     });
     response.endHandler(v -> {
       if (lastChunk != null && response.statusCode() == 200) {
-        speed.answered(lastChunk);
+        speed.answered(modelKey, lastChunk);
       }
       if (finish()) {
         sink.end();

@@ -148,7 +148,7 @@ public final class OllamaBackend implements SiteBackend {
             if (!modelKey.isEmpty()) {
               onModelAnswering.accept(modelKey);
             }
-            LocalResponse answer = started(creq, resp, release);
+            LocalResponse answer = started(creq, resp, release, modelKey);
             cancel.onCancel(answer::cancel);
             return (RelayResponse) answer;
           });
@@ -159,9 +159,10 @@ public final class OllamaBackend implements SiteBackend {
         });
   }
 
-  private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release) {
+  private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release, String modelKey) {
     resp.pause();
-    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release, speed);
+    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release, speed,
+        modelKey);
   }
 
   private RelayException toRelayException(Throwable err, Cancellation cancel) {

@@ -159,10 +159,11 @@ public final class EdgeAgent {
 
   private JsonObject siteJson() {
     SiteInventory inv = poller.inventory();
-    return new JsonObject().put("healthy", poller.healthy()).put("version", inv.version())
+    JsonObject json = new JsonObject().put("healthy", poller.healthy()).put("version", inv.version())
         .put("tags", new JsonArray(new ArrayList<>(inv.tags()))).put("ps", new JsonArray(new ArrayList<>(inv.ps())))
-        .put("slots", site.parallel()).put("max", site.maxInflight()).put("max_per_model", site.maxQueuePerModel())
-        .put("tps", backend.speed().measured().tokensPerSecond()).put("load_ms", backend.speed().measured().loadMs());
+        .put("slots", site.parallel()).put("max", site.maxInflight()).put("max_per_model", site.maxQueuePerModel());
+    backend.speed().measured().putInto(json);
+    return json;
   }
 
   /** Stops dialling, closes the link (the node withdraws the site at once) and the edge's Vert.x. */

@@ -65,7 +65,7 @@ public final class EdgeLink implements SiteBackend {
   private LocalLoad load;
   private boolean healthy;
   private int slots = 1;
-  private SiteSpeed.Measured speed = SiteSpeed.Measured.UNKNOWN;
+  private SiteSpeed.Speeds speed = SiteSpeed.Speeds.UNKNOWN;
   private Set<String> loaded = Set.of();
   private SiteInventory inventory;
   private Inbox inbox;
@@ -148,7 +148,7 @@ public final class EdgeLink implements SiteBackend {
   private void onSite(JsonObject site) {
     healthy = site.getBoolean("healthy", false);
     slots = Math.max(1, site.getInteger("slots", 1));
-    speed = new SiteSpeed.Measured(Math.max(0, site.getDouble("tps", 0.0)), Math.max(0, site.getLong("load_ms", 0L)));
+    speed = SiteSpeed.Speeds.from(site);
     SiteInventory next = new SiteInventory(name, site.getString("version", "0.0.0"), objects(site.getJsonArray("tags")),
         objects(site.getJsonArray("ps")));
     loaded = next.ps().stream().map(p -> ModelName.key(SiteInventory.modelName(p))).collect(Collectors.toUnmodifiableSet());

@@ -261,8 +261,9 @@ public final class MeshView {
       }
       boolean loaded = s.loaded().contains(modelKey) && !guessedEvicted(site, s, modelKey);
       boolean evicts = !loaded && s.loadEvicts();
+      SiteSpeed.Measured speed = s.speed().of(modelKey);
       out.add(new Candidate(site, local, loaded, model, total, s.slots(), evicts,
-          s.speed().tokensPerSecond(), s.speed().loadMs(), evicts ? onlyCopyShare(site, s, modelKey, idx.loadedCopies) : 0));
+          speed.tokensPerSecond(), speed.loadMs(), evicts ? onlyCopyShare(site, s, modelKey, idx.loadedCopies) : 0));
     }
     return new Candidates(out, saturated);
   }

@@ -31,19 +31,19 @@ import java.util.Set;
  * @param attachment    for an edge site, the id of its current attachment, part of its inbox addresses
  * @param maxLoaded     models the site's Ollama keeps loaded at once (0: not known): a cold load on a
  *                      site holding that many evicts one
- * @param speed         how fast the site's Ollama answers and loads, as measured from its answers
+ * @param speed         how fast the site's Ollama answers and loads, per model and overall, as measured from its answers
  */
 public record SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                         int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
                         long served, double rate, double ttftP99Ms, String via, String attachment, int maxLoaded,
-                        SiteSpeed.Measured speed) {
+                        SiteSpeed.Speeds speed) {
 
   /** A site that has not measured its speed. */
   public SiteState(String name, String nodeId, int loops, boolean healthy, boolean draining, int slots,
                    int maxInflight, int maxPerModel, int inflight, Map<String, Integer> modelInflight, Set<String> loaded,
                    long served, double rate, double ttftP99Ms, String via, String attachment, int maxLoaded) {
     this(name, nodeId, loops, healthy, draining, slots, maxInflight, maxPerModel, inflight, modelInflight, loaded,
-        served, rate, ttftP99Ms, via, attachment, maxLoaded, SiteSpeed.Measured.UNKNOWN);
+        served, rate, ttftP99Ms, via, attachment, maxLoaded, SiteSpeed.Speeds.UNKNOWN);
   }
 
   /** A full node's own site. */
@@ -93,8 +93,8 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         .put("healthy", healthy).put("draining", draining)
         .put("slots", slots).put("max", maxInflight).put("max_per_model", maxPerModel).put("inflight", inflight)
         .put("models", models).put("loaded", new JsonArray(loaded.stream().sorted().toList()))
-        .put("served", served).put("rate", rate).put("ttft_p99_ms", ttftP99Ms).put("max_loaded", maxLoaded)
-        .put("tps", speed.tokensPerSecond()).put("load_ms", speed.loadMs());
+        .put("served", served).put("rate", rate).put("ttft_p99_ms", ttftP99Ms).put("max_loaded", maxLoaded);
+    speed.putInto(json);
     if (via != null) {
       json.put("via", via).put("attachment", attachment);
     }
@@ -117,6 +117,6 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
         j.getInteger("inflight", 0), models, loaded,
         j.getLong("served", 0L), j.getDouble("rate", 0.0), j.getDouble("ttft_p99_ms", 0.0), j.getString("via"),
         j.getString("attachment"), Math.max(0, j.getInteger("max_loaded", 0)),
-        new SiteSpeed.Measured(Math.max(0, j.getDouble("tps", 0.0)), Math.max(0, j.getLong("load_ms", 0L))));
+        SiteSpeed.Speeds.from(j));
   }
 }

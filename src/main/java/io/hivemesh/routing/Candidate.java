@@ -10,8 +10,10 @@ package io.hivemesh.routing;
  * @param siteInflight  requests of any model running or waiting at the site
  * @param slots         requests the site serves at once per loaded model
  * @param evicts        loading the model here would push another loaded model out of memory
- * @param tokensPerSecond the site's measured output speed per request (0: not measured yet)
- * @param loadMs        how long a cold load takes there, as measured (0: not measured yet)
+ * @param tokensPerSecond the site's measured output speed per request for this model (its overall speed for a
+ *                      model it has not answered; 0: not measured yet)
+ * @param loadMs        how long a cold load of this model takes there, as measured (else the site's own
+ *                      loads'; 0: not measured yet)
  * @param onlyCopyShare when the load evicts: the share of the models it may push out that no other
  *                      site holds loaded (1: every one is the only copy, or the site does not say)
  */

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * request wait for a slot; a cold one adds the load, and a load that pushes another model out of
  * memory adds that model's reload and more, unless another site holds that model loaded too. Time
  * is counted in the site's own turns: how long one {@value #REFERENCE_TOKENS}-token answer takes at
- * the speed the site has measured, so a fast busy site can beat a slow idle one. A site that has not
+ * the speed the site has measured for the request's model (a large model runs at a fraction of a
+ * small one's speed on the same GPU), so a fast busy site can beat a slow idle one. A site that has not
  * measured its speed or a load yet is taken to be like the average of those that have (all alike
  * when none has). A request's own answer is priced by what it asks for: an embedding is a few
  * tokens' work, and an answer capped below a turn's length ({@code num_predict}) is priced at its

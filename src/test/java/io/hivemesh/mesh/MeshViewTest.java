@@ -54,6 +54,21 @@ class MeshViewTest {
   }
 
   @Test
+  void aCandidateCarriesTheSpeedItsSiteMeasuredForThatModel() {
+    view.putInventory(inventory("gpu", "0.12.0", List.of("small:latest", "large:latest", "new:latest"), List.of()));
+    SiteSpeed.Speeds speeds = new SiteSpeed.Speeds(new SiteSpeed.Measured(120, 2000),
+        Map.of(k("small"), new SiteSpeed.Measured(400, 500), k("large"), new SiteSpeed.Measured(25, 6000)));
+    view.putState(new SiteState("gpu", "node-gpu", 2, true, false, 2, 8, 8, 0, Map.of(), Set.of(), 0,
+        0, 0, null, null, 0, speeds));
+    Candidate small = view.candidates(k("small")).sites().get(0);
+    Candidate large = view.candidates(k("large")).sites().get(0);
+    Candidate unmeasured = view.candidates(k("new")).sites().get(0);
+    assertEquals(List.of(400.0, 25.0, 120.0), List.of(small.tokensPerSecond(), large.tokensPerSecond(),
+        unmeasured.tokensPerSecond()));
+    assertEquals(List.of(500L, 6000L, 2000L), List.of(small.loadMs(), large.loadMs(), unmeasured.loadMs()));
+  }
+
+  @Test
   void aColdCandidateOnASiteHoldingItsMaximumOfLoadedModelsEvicts() {
     view.putInventory(inventory("full", "0.12.0", List.of("a:latest", "b:latest", "m:latest"), List.of()));
     view.putInventory(inventory("roomy", "0.12.0", List.of("a:latest", "m:latest"), List.of()));

@@ -46,11 +46,17 @@ class SiteStateTest {
   @Test
   void aSitesMeasuredSpeedTravelsWithItsEntry() {
     SiteState fast = new SiteState("gpu", "n1", 1, true, false, 4, 8, 8, 0, Map.of(), Set.of("a"), 0, 0, 0, null, null, 2,
-        new SiteSpeed.Measured(412.5, 1500));
-    assertEquals(fast, SiteState.fromJson(fast.toJson()));
+        new SiteSpeed.Speeds(new SiteSpeed.Measured(212.5, 1500),
+            Map.of("small:latest", new SiteSpeed.Measured(400, 500), "large:latest", new SiteSpeed.Measured(25, 0))));
+    SiteState read = SiteState.fromJson(fast.toJson());
+    assertEquals(fast, read);
+    assertEquals(new SiteSpeed.Measured(25, 1500), read.speed().of("large:latest"), "its load time is the site's");
     io.vertx.core.json.JsonObject old = fast.toJson();
+    old.remove("speeds");
+    assertEquals(new SiteSpeed.Speeds(new SiteSpeed.Measured(212.5, 1500), Map.of()), SiteState.fromJson(old).speed(),
+        "an entry without per-model figures has the site's");
     old.remove("tps");
     old.remove("load_ms");
-    assertEquals(SiteSpeed.Measured.UNKNOWN, SiteState.fromJson(old).speed(), "a peer that does not measure is unknown");
+    assertEquals(SiteSpeed.Speeds.UNKNOWN, SiteState.fromJson(old).speed(), "a peer that does not measure is unknown");
   }
 }
