@@ -54,12 +54,15 @@ class ModelSpeedRoutingTest {
             Map<String, Double> tps = speeds(mesh, large);
             List<Candidate> small = mesh.nodes.get("entry").view().candidates(ModelName.key(SMALL)).sites();
             return tps.size() == 2 && tps.values().stream().allMatch(v -> v > 0)
-                && small.size() == 1 && small.get(0).tokensPerSecond() > 200
+                && small.size() == 1 && small.get(0).tokensPerSecond() > 100
                 && mesh.nodes.get("entry").view().candidates(large).sites().stream()
                     .allMatch(c -> c.loaded() && c.modelInflight() == 0);
           });
       Map<String, Double> tps = speeds(mesh, large);
-      assertTrue(tps.get("gpu") < 15 && tps.get("cpu") > 50, "large-model speeds as the entry sees them: " + tps);
+      // Late timers only make an answer slower, so the GPU's figure is at most 10; the CPU's is 80 on
+      // an idle machine, and well above the GPU's on a busy one.
+      assertTrue(tps.get("gpu") <= 10.5 && tps.get("cpu") > 2 * tps.get("gpu"),
+          "large-model speeds as the entry sees them: " + tps);
 
       // Both idle with the model loaded: the CPU runs it eight times as fast.
       HttpResponse<String> answer = Http.post(entry, "/api/generate", generate(LARGE, 4));
