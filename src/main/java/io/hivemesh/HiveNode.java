@@ -2,6 +2,7 @@ package io.hivemesh;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.hivemesh.api.ClientLimits;
+import io.hivemesh.config.ConfigException;
 import io.hivemesh.api.ConnectionGuard;
 import io.hivemesh.api.NodeControl;
 import io.hivemesh.backend.InventoryPoller;
@@ -39,6 +40,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.List;
 import java.util.Properties;
@@ -93,10 +95,12 @@ public final class HiveNode implements NodeControl {
   /** Set once the node publishes its site: load and inventory changes before that stay local. */
   private volatile boolean started;
   private int httpPort;
+  private final String transport;
 
-  private HiveNode(NodeConfig config, Vertx vertx, HazelcastClusterManager cluster, ClusterTunnel tunnel,
-                   PrometheusMeterRegistry registry) {
+  private HiveNode(NodeConfig config, Vertx vertx, Transport transport, HazelcastClusterManager cluster,
+                   ClusterTunnel tunnel, PrometheusMeterRegistry registry) {
     this.config = config;
+    this.transport = NetworkTransport.nameOf(transport);
     this.tunnel = tunnel;
     this.vertx = vertx;
     this.cluster = cluster;
@@ -124,10 +128,16 @@ public final class HiveNode implements NodeControl {
 
   /** Joins the mesh and starts serving. Fails if the cluster or a port cannot be had. */
   public static Future<HiveNode> start(NodeConfig config) {
+    Transport transport;
+    try {
+      transport = NetworkTransport.choose(config.transport());
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
     Config hazelcast = ClusterConfig.read(config);
     if (!config.tls().meshTls() || ClusterConfig.hasOwnTls(hazelcast)) {
       ClusterConfig.bind(hazelcast, config, config.clusterHost(), config.join());
-      return start(config, hazelcast, null);
+      return start(config, transport, hazelcast, null);
     }
     // Member traffic through the TLS tunnel: Hazelcast binds a loopback address of its own.
     Vertx tunnelVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
@@ -141,7 +151,7 @@ public final class HiveNode implements NodeControl {
         return;
       }
       ClusterConfig.bind(hazelcast, config, tunnel.selfLoopback(), tunnel.members());
-      start(config, hazelcast, tunnel).onComplete(node -> {
+      start(config, transport, hazelcast, tunnel).onComplete(node -> {
         if (node.succeeded()) {
           started.complete(node.result());
         } else {
@@ -152,7 +162,8 @@ public final class HiveNode implements NodeControl {
     return started.future();
   }
 
-  private static Future<HiveNode> start(NodeConfig config, Config hazelcast, ClusterTunnel tunnel) {
+  private static Future<HiveNode> start(NodeConfig config, Transport transport, Config hazelcast,
+                                        ClusterTunnel tunnel) {
     HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcast);
     EventBusOptions bus = new EventBusOptions()
         .setHost(config.clusterHost()).setPort(config.busPort())
@@ -164,19 +175,19 @@ public final class HiveNode implements NodeControl {
     // A registry per node: nodes sharing a JVM (the tests) keep their meters apart.
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("node", config.name());
-    VertxOptions options = vertxOptions(System.getProperties()).setPreferNativeTransport(true)
+    VertxOptions options = vertxOptions(System.getProperties())
         .setEventLoopPoolSize(config.eventLoops())
         .setEventBusOptions(bus).setMetricsOptions(vertxMetrics(config.name(), config.vertxHttpMetrics()));
     // Not bound to the node's event loops: a failed start closes them before reporting.
     Promise<HiveNode> started = Promise.promise();
-    Vertx.builder().with(options).withClusterManager(cluster).withMetrics(new MicrometerMetricsFactory(registry))
+    Vertx.builder().with(options).withTransport(transport).withClusterManager(cluster).withMetrics(new MicrometerMetricsFactory(registry))
         .buildClustered().onComplete(built -> {
       if (built.failed()) {
         started.fail(built.cause());
         return;
       }
       Vertx vertx = built.result();
-      new HiveNode(config, vertx, cluster, tunnel, registry).boot().onComplete(booted -> {
+      new HiveNode(config, vertx, transport, cluster, tunnel, registry).boot().onComplete(booted -> {
         if (booted.succeeded()) {
           started.complete(booted.result());
         } else {
@@ -284,9 +295,10 @@ public final class HiveNode implements NodeControl {
             meshStatus.sample(load.served());
           });
           started = true;
-          log.info("node '{}' serving the Ollama API on {}://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {})",
+          log.info("node '{}' serving the Ollama API on {}://{}:{} (site Ollama {}, cluster {}:{}, bus {}:{}, strategy {},"
+                  + " transport {})",
               config.name(), config.tls().https() ? "https" : "http", config.host(), httpPort, config.ollama(), config.clusterHost(), config.clusterPort(),
-              config.clusterHost(), config.busPort(), config.strategy());
+              config.clusterHost(), config.busPort(), config.strategy(), transport());
           return this;
         });
   }
@@ -345,6 +357,11 @@ public final class HiveNode implements NodeControl {
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /** The socket I/O its event loops use: io_uring, epoll or nio ({@link NetworkTransport}). */
+  public String transport() {
+    return transport;
   }
 
   public Vertx vertx() {
