@@ -7,6 +7,8 @@
 # system µs) and heap (KB) per request of each node, and the end the means per build and path.
 # Two meshes of the same build can differ by several per cent on a shared machine: run it again
 # with the jars swapped, and trust what holds both ways (CPU per request varies less than req/s).
+# ARGS_A and ARGS_B add node options to one side, to compare settings of one build:
+#   ARGS_A="--transport epoll" ARGS_B="--transport io_uring" bench/ab-builds.sh target/hive.jar target/hive.jar
 #   usage: bench/ab-builds.sh JAR_A JAR_B [ROUNDS] [SECONDS] [WARMUP]   (defaults 6, 8, 40); needs
 #   wrk, jstat (the JDK)
 set -euo pipefail
@@ -26,10 +28,11 @@ declare -A pid
 for build in a b; do
   jar=$([ $build = a ] && echo "$jar_a" || echo "$jar_b")
   base=$([ $build = a ] && echo 12620 || echo 12640)
-  node "site-$build" $base 12610 "$jar" "ab-$build-$$"
+  read -r -a args <<< "$([ $build = a ] && echo "${ARGS_A:-}" || echo "${ARGS_B:-}")"
+  node "site-$build" $base 12610 "$jar" "ab-$build-$$" "${args[@]}"
   pid[site-$build]=$!
   await_model $base
-  node "entry-$build" $((base + 10)) 12611 "$jar" "ab-$build-$$" --join "127.0.0.1:$((base + 1))"
+  node "entry-$build" $((base + 10)) 12611 "$jar" "ab-$build-$$" --join "127.0.0.1:$((base + 1))" "${args[@]}"
   pid[entry-$build]=$!
   await_model $((base + 10))
 done
@@ -38,8 +41,8 @@ port() { # BUILD PATH
   [ "$2" = remote ] && echo $((base + 10)) || echo "$base"
 }
 for build in a b; do for path in remote local; do measure "$(port $build $path)" "$warmup" > /dev/null; done; done
-echo "A: $jar_a"
-echo "B: $jar_b"
+echo "A: $jar_a ${ARGS_A:-}"
+echo "B: $jar_b ${ARGS_B:-}"
 for r in $(seq 1 "$rounds"); do
   order=$( ((r % 2)) && echo "a b" || echo "b a")
   for path in remote local; do

@@ -1,5 +1,6 @@
 package io.hivemesh.bench;
 
+import io.hivemesh.NetworkTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
@@ -26,7 +27,8 @@ public final class BareRelay {
     int port = Integer.parseInt(args[0]);
     String host = args[1].substring(0, args[1].lastIndexOf(':'));
     int backendPort = Integer.parseInt(args[1].substring(args[1].lastIndexOf(':') + 1));
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
+    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1))
+        .withTransport(NetworkTransport.choose(NetworkTransport.AUTO)).build();
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
         new PoolOptions().setHttp1MaxSize(256));
     vertx.createHttpServer().requestHandler(req -> relay(req, client, host, backendPort))
