@@ -2,9 +2,9 @@ package io.hivemesh;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.hivemesh.api.ClientLimits;
-import io.hivemesh.config.ConfigException;
 import io.hivemesh.api.ConnectionGuard;
 import io.hivemesh.api.NodeControl;
+import io.hivemesh.config.ConfigException;
 import io.hivemesh.backend.InventoryPoller;
 import io.hivemesh.backend.OllamaBackend;
 import com.hazelcast.config.Config;
