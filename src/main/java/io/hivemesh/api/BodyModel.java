@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +33,7 @@ public record BodyModel(String model, long maxTokens, String error) {
     String model = null;
     String legacyName = null;
     long maxTokens = 0;
-    try (JsonParser p = JSON.createParser(body.getBytes())) {
+    try (JsonParser p = parser(body)) {
       JsonToken t = p.nextToken();
       if (t == null) {
         return new BodyModel(null, 0, "missing request body");
@@ -78,6 +80,17 @@ public record BodyModel(String model, long maxTokens, String error) {
       return new BodyModel(null, 0, "invalid request body: " + e.getMessage());
     }
     return new BodyModel(model != null && !model.isEmpty() ? model : legacyName, maxTokens, null);
+  }
+
+  /**
+   * Reads the body's bytes where they are when they are in a heap array, as Vert.x reads them: a
+   * view costs the same for any body, a copy grows with a long conversation.
+   */
+  private static JsonParser parser(Buffer body) throws IOException {
+    ByteBuf bytes = ((BufferInternal) body).getByteBuf();
+    return bytes.hasArray()
+        ? JSON.createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes())
+        : JSON.createParser(body.getBytes());
   }
 
   /** A cap as a count of tokens; a negative one (Ollama's -1, no limit) or one past a long is none. */

@@ -9,7 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import java.util.Set;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -23,7 +23,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
   private static final String SWEEP = "hive.answer-silences";
 
   /** Hop-by-hop headers (RFC 9110 section 7.6.1) never travel past a proxy. */
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
+  private static final List<String> HOP_BY_HOP = List.of("connection", "keep-alive", "transfer-encoding", "te",
       "trailer", "upgrade", "proxy-authenticate", "proxy-authorization");
 
   private final String site;
@@ -54,10 +54,20 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
     this.release = release;
     this.headers = MultiMap.caseInsensitiveMultiMap();
     response.headers().forEach((k, v) -> {
-      if (!HOP_BY_HOP.contains(k.toLowerCase())) {
+      if (!isHopByHop(k)) {
         headers.add(k, v);
       }
     });
+  }
+
+  /** Compared in place: lower-casing every header name of every answer would be a string each. */
+  private static boolean isHopByHop(String name) {
+    for (String h : HOP_BY_HOP) {
+      if (h.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

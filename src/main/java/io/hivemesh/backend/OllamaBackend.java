@@ -5,6 +5,7 @@ import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.mesh.SiteBackend;
 import io.hivemesh.relay.Cancellation;
+import io.hivemesh.relay.LoopSweep;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
@@ -31,6 +32,7 @@ public final class OllamaBackend implements SiteBackend {
 
   /** Paths whose success changes what the site holds: the inventory is polled again right after. */
   private static final Set<String> INVENTORY_CHANGING = Set.of("/api/pull", "/api/delete", "/api/copy", "/api/create");
+  private static final String HEAD_WAITS = "hive.answer-heads";
 
   private final Vertx vertx;
   private final NodeConfig config;
@@ -40,6 +42,7 @@ public final class OllamaBackend implements SiteBackend {
   private final String host;
   private final int port;
   private final String basePath;
+  private final long firstByteNanos;
   private volatile Runnable onInventoryChange = () -> { };
   private volatile Runnable onUnreachable = () -> { };
   private volatile LongConsumer onAnswerStarted = nanos -> { };
@@ -56,6 +59,7 @@ public final class OllamaBackend implements SiteBackend {
     this.port = url.getPort() > 0 ? url.getPort() : tls ? 443 : 80;
     String path = url.getPath() == null ? "" : url.getPath();
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    this.firstByteNanos = config.firstByteTimeout().toNanos();
     // A streaming answer holds its connection to the end, and Ollama queues what it cannot run yet
     // itself: the pool must hold as many connections as the site accepts requests, or requests
     // for an idle model would wait behind requests for a busy one.
@@ -127,9 +131,7 @@ public final class OllamaBackend implements SiteBackend {
         .setHost(host)
         .setPort(port)
         .setURI(basePath + req.uri())
-        .setConnectTimeout(config.connectTimeout().toMillis())
-        // Until the head arrives this covers a cold model load; it becomes the stream's idle limit after.
-        .setIdleTimeout(config.firstByteTimeout().toMillis());
+        .setConnectTimeout(config.connectTimeout().toMillis());
     long sent = System.nanoTime();
     return client.request(options)
         .compose(creq -> {
@@ -143,7 +145,9 @@ public final class OllamaBackend implements SiteBackend {
           // Closing the connection is how Ollama learns the client is gone, even mid-load.
           cancel.onCancel(creq::reset);
           req.headers().forEach(creq::putHeader);
-          return creq.send(req.body()).map(resp -> {
+          HeadWait wait = new HeadWait(creq, sent, firstByteNanos);
+          LoopSweep.current(vertx, HEAD_WAITS, config.firstByteTimeout().toMillis() / 10).enter(wait);
+          return creq.send(req.body()).andThen(done -> wait.leave()).map(resp -> {
             onAnswerStarted.accept(System.nanoTime() - sent);
             if (!modelKey.isEmpty()) {
               onModelAnswering.accept(modelKey);
@@ -194,6 +198,31 @@ public final class OllamaBackend implements SiteBackend {
 
   public Future<Void> close() {
     return client.close();
+  }
+
+  /**
+   * The wait for the head of Ollama's answer, which covers a cold model load (minutes): checked by
+   * its event loop's sweep rather than a timer per request ({@link LoopSweep}). Past the limit
+   * the request is reset, which fails {@code send()} with the timeout.
+   */
+  private static final class HeadWait extends LoopSweep.Entry {
+    private final HttpClientRequest request;
+    private final long sentNanos;
+    private final long limitNanos;
+
+    HeadWait(HttpClientRequest request, long sentNanos, long limitNanos) {
+      this.request = request;
+      this.sentNanos = sentNanos;
+      this.limitNanos = limitNanos;
+    }
+
+    @Override
+    protected void check(long now) {
+      if (now - sentNanos >= limitNanos) {
+        leave();
+        request.reset(0, new TimeoutException("no answer within " + limitNanos / 1_000_000 + " ms"));
+      }
+    }
   }
 
   /** Gives the request's place back exactly once, however its answer ends. */

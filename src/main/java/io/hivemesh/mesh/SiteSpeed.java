@@ -3,7 +3,6 @@ package io.hivemesh.mesh;
 import io.hivemesh.relay.FinalStats;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -88,8 +87,9 @@ public final class SiteSpeed {
   static final long MIN_LOAD_NANOS = 100_000_000L;
   /** Weight of a new answer in the averages: the last ten or so answers count. */
   private static final double WEIGHT = 0.2;
-  /** Ollama's final statistics line fits in this (a long {@code context} array comes before it in /api/generate). */
-  private static final int TAIL_BYTES = 512;
+  private static final byte[] EVAL_DURATION = FinalStats.key("\"eval_duration\":");
+  private static final byte[] EVAL_COUNT = FinalStats.key("\"eval_count\":");
+  private static final byte[] LOAD_DURATION = FinalStats.key("\"load_duration\":");
   /** Models remembered per site; past it the one that answered least lately goes (its entry is published). */
   static final int MAX_MODELS = 64;
 
@@ -104,13 +104,13 @@ public final class SiteSpeed {
 
   /** Learns from the last chunk of an answer for {@code modelKey}, if it is Ollama's final statistics line. */
   public void answered(String modelKey, Buffer lastChunk) {
-    int n = lastChunk.length();
-    String tail = lastChunk.getString(Math.max(0, n - TAIL_BYTES), n, StandardCharsets.ISO_8859_1.name());
-    long evalNanos = FinalStats.number(tail, "\"eval_duration\":");
+    // The statistics close the final line (a long context array comes before them in /api/generate).
+    FinalStats tail = FinalStats.ofTail(lastChunk);
+    long evalNanos = tail.number(EVAL_DURATION);
     if (evalNanos < 0) {
       return;
     }
-    answered(modelKey, FinalStats.number(tail, "\"eval_count\":"), evalNanos, FinalStats.number(tail, "\"load_duration\":"));
+    answered(modelKey, tail.number(EVAL_COUNT), evalNanos, tail.number(LOAD_DURATION));
   }
 
   synchronized void answered(String modelKey, long evalCount, long evalNanos, long loadNanos) {
