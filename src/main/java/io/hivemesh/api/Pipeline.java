@@ -12,8 +12,6 @@ final class Pipeline {
     void run(Exchange x, Runnable next);
   }
 
-  private static final Runnable NOTHING = () -> { };
-
   private final Step[] steps;
 
   Pipeline(Step... steps) {
@@ -21,14 +19,29 @@ final class Pipeline {
   }
 
   void run(Exchange x) {
-    run(x, 0);
+    new Cursor(x).run();
   }
 
-  private void run(Exchange x, int i) {
-    try {
-      steps[i].run(x, i + 1 == steps.length ? NOTHING : () -> run(x, i + 1));
-    } catch (RuntimeException e) {
-      x.fail(e);
+  /** A request's place in the steps: one object per request is every step's {@code next}. */
+  private final class Cursor implements Runnable {
+    private final Exchange x;
+    private int next;
+
+    Cursor(Exchange x) {
+      this.x = x;
+    }
+
+    @Override
+    public void run() {
+      if (next == steps.length) {
+        return;
+      }
+      Step step = steps[next++];
+      try {
+        step.run(x, this);
+      } catch (RuntimeException e) {
+        x.fail(e);
+      }
     }
   }
 }

@@ -11,6 +11,7 @@ import io.hivemesh.routing.Candidate;
 import io.hivemesh.routing.RoutingStrategy;
 import io.hivemesh.routing.Work;
 import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,13 +71,29 @@ public final class Dispatcher {
     boolean guarded = false;
     if (pinnedSite == null) {
       // Sites whose breaker is open are skipped; if that leaves none, trying beats refusing.
-      List<Candidate> admitted = order.stream().filter(c -> breakers.admits(c.site())).toList();
+      List<Candidate> admitted = admitted(order);
       if (!admitted.isEmpty()) {
         order = admitted;
         guarded = true;
       }
     }
     return attempt(req, modelKey, cancel, order, 0, Math.min(order.size(), config.maxAttempts()), guarded);
+  }
+
+  /** The candidates whose breaker admits them, in order: {@code order} itself when all do, as nearly always. */
+  private List<Candidate> admitted(List<Candidate> order) {
+    for (int i = 0; i < order.size(); i++) {
+      if (!breakers.admits(order.get(i).site())) {
+        List<Candidate> admitted = new ArrayList<>(order.subList(0, i));
+        for (int j = i + 1; j < order.size(); j++) {
+          if (breakers.admits(order.get(j).site())) {
+            admitted.add(order.get(j));
+          }
+        }
+        return admitted;
+      }
+    }
+    return order;
   }
 
   /** Relays a request to the named site, whatever models it holds (model management). */

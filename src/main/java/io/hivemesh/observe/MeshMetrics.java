@@ -43,15 +43,20 @@ public final class MeshMetrics {
   private final MeshView view;
   private final SiteBreakers breakers;
   private final int maxSubjects;
-  private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+
+  /** A meter's labels as a map key: found per request without building a string of them. */
+  private record Labels(String first, String second, int status) {
+  }
+
+  private final Map<Labels, Counter> requests = new ConcurrentHashMap<>();
   private final Map<String, Timer> firstToken = new ConcurrentHashMap<>();
-  private final Map<String, Timer> totalTime = new ConcurrentHashMap<>();
+  private final Map<Labels, Timer> totalTime = new ConcurrentHashMap<>();
   private final Map<String, DistributionSummary> tokenRate = new ConcurrentHashMap<>();
-  private final Map<String, Counter> failovers = new ConcurrentHashMap<>();
+  private final Map<Labels, Counter> failovers = new ConcurrentHashMap<>();
   private final Map<String, Counter> coldLoads = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Counter> subjectRequests = new ConcurrentHashMap<>();
-  private final Map<String, Counter> subjectTokens = new ConcurrentHashMap<>();
+  private final Map<Labels, Counter> subjectTokens = new ConcurrentHashMap<>();
   private final Map<String, String> modelLabels = new ConcurrentHashMap<>();
   /** Gauges of the sites in the view, by site; changed on scrape only. */
   private final Map<String, Meter[]> siteGauges = new HashMap<>();
@@ -141,8 +146,7 @@ public final class MeshMetrics {
   }
 
   void request(String endpoint, String model, int status) {
-    String key = endpoint + '\n' + model + '\n' + status;
-    requests.computeIfAbsent(key, k -> Counter.builder("hive.requests").tag("endpoint", endpoint).tag("model", model)
+    requests.computeIfAbsent(new Labels(endpoint, model, status), k -> Counter.builder("hive.requests").tag("endpoint", endpoint).tag("model", model)
         .tag("status", Integer.toString(status)).description("Client requests answered by this node")
         .register(registry)).increment();
   }
@@ -154,7 +158,7 @@ public final class MeshMetrics {
   }
 
   void total(String endpoint, String model, long nanos) {
-    totalTime.computeIfAbsent(endpoint + '\n' + model, k -> Timer.builder("hive.request.duration")
+    totalTime.computeIfAbsent(new Labels(endpoint, model, 0), k -> Timer.builder("hive.request.duration")
         .tag("endpoint", endpoint).tag("model", model)
         .description("From a request's arrival to the end of its answer").serviceLevelObjectives(TIME_BUCKETS)
         .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
@@ -179,7 +183,7 @@ public final class MeshMetrics {
   }
 
   private Counter subjectTokens(String subject, String kind) {
-    return subjectTokens.computeIfAbsent(subject + '\n' + kind, k -> Counter.builder("hive.subject.tokens")
+    return subjectTokens.computeIfAbsent(new Labels(subject, kind, 0), k -> Counter.builder("hive.subject.tokens")
         .tag("subject", subject).tag("kind", kind).description("Tokens by token subject, prompt and output")
         .register(registry));
   }
@@ -187,7 +191,7 @@ public final class MeshMetrics {
   /** A site failed a request before its first byte and the request moved on to another site. */
   public void failover(String modelKey, String fromSite) {
     String model = modelLabel(modelKey);
-    failovers.computeIfAbsent(model + '\n' + fromSite, k -> Counter.builder("hive.failovers").tag("model", model)
+    failovers.computeIfAbsent(new Labels(model, fromSite, 0), k -> Counter.builder("hive.failovers").tag("model", model)
         .tag("site", fromSite).description("Requests moved to another site after this one failed them")
         .register(registry)).increment();
   }
