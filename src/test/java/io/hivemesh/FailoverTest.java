@@ -179,6 +179,24 @@ class FailoverTest {
   }
 
   @Test
+  void anOllamaThatNeverAnswersAndHasNoPeerEndsIn504AfterTheFirstByteTimeout() {
+    try (TestMesh mesh = new TestMesh()) {
+      SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withModels(List.of("llama3.2"));
+      OllamaSim hidden = await(OllamaSim.start(mesh.simVertx, base.withName("alone").withPort(0)));
+      FaultyOllama hung = await(FaultyOllama.start(mesh.simVertx, hidden.url()));
+      hung.fault(FaultyOllama.Fault.HANG_BEFORE_HEAD);
+      mesh.addNode("alone", hung.url(), "--first-byte-timeout", "1s");
+      mesh.awaitConverged();
+      long start = System.nanoTime();
+      HttpResponse<String> r = Http.post(mesh.port("alone"), "/api/generate", GENERATE);
+      long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(504, r.statusCode(), r.body());
+      assertEquals("site 'alone': Ollama did not answer within 1s", new JsonObject(r.body()).getString("error"));
+      assertTrue(elapsedMs >= 900 && elapsedMs < 10_000, "answered at the first-byte timeout, " + elapsedMs + " ms");
+    }
+  }
+
+  @Test
   void anOllamaThatHangsEntirelyIsTakenOutByItsProbeAndBackWhenItAnswers() {
     try (TestMesh mesh = new TestMesh()) {
       SimOptions base = SimOptions.defaults().withLoadMs(0).withTokensPerSecond(0).withParallel(4)

@@ -132,7 +132,7 @@ public final class OllamaBackend implements SiteBackend {
         .setPort(port)
         .setURI(basePath + req.uri())
         .setConnectTimeout(config.connectTimeout().toMillis());
-    long sent = System.nanoTime();
+    long start = System.nanoTime();
     return client.request(options)
         .compose(creq -> {
           // Failures reach the caller through send()'s future or the response's exception handler;
@@ -145,16 +145,21 @@ public final class OllamaBackend implements SiteBackend {
           // Closing the connection is how Ollama learns the client is gone, even mid-load.
           cancel.onCancel(creq::reset);
           req.headers().forEach(creq::putHeader);
-          HeadWait wait = new HeadWait(creq, sent, firstByteNanos);
+          HeadWait wait = new HeadWait(creq, start, firstByteNanos);
           LoopSweep.current(vertx, HEAD_WAITS, config.firstByteTimeout().toMillis() / 10).enter(wait);
-          return creq.send(req.body()).andThen(done -> wait.leave()).map(resp -> {
-            onAnswerStarted.accept(System.nanoTime() - sent);
+          return creq.send(req.body()).transform(sent -> {
+            wait.leave();
+            if (sent.failed()) {
+              // A reset by the head wait surfaces as a closed connection: say what happened.
+              return Future.failedFuture(wait.expired ? new TimeoutException("no answer head") : sent.cause());
+            }
+            onAnswerStarted.accept(System.nanoTime() - start);
             if (!modelKey.isEmpty()) {
               onModelAnswering.accept(modelKey);
             }
-            LocalResponse answer = started(creq, resp, release, modelKey);
+            LocalResponse answer = started(creq, sent.result(), release, modelKey);
             cancel.onCancel(answer::cancel);
-            return (RelayResponse) answer;
+            return Future.<RelayResponse>succeededFuture(answer);
           });
         })
         .recover(err -> {
@@ -203,12 +208,13 @@ public final class OllamaBackend implements SiteBackend {
   /**
    * The wait for the head of Ollama's answer, which covers a cold model load (minutes): checked by
    * its event loop's sweep rather than a timer per request ({@link LoopSweep}). Past the limit
-   * the request is reset, which fails {@code send()} with the timeout.
+   * the request is reset, which fails {@code send()}.
    */
   private static final class HeadWait extends LoopSweep.Entry {
     private final HttpClientRequest request;
     private final long sentNanos;
     private final long limitNanos;
+    private boolean expired;
 
     HeadWait(HttpClientRequest request, long sentNanos, long limitNanos) {
       this.request = request;
@@ -219,8 +225,9 @@ public final class OllamaBackend implements SiteBackend {
     @Override
     protected void check(long now) {
       if (now - sentNanos >= limitNanos) {
+        expired = true;
         leave();
-        request.reset(0, new TimeoutException("no answer within " + limitNanos / 1_000_000 + " ms"));
+        request.reset();
       }
     }
   }
