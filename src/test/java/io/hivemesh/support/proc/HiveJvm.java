@@ -76,6 +76,11 @@ public final class HiveJvm {
     return process.pid();
   }
 
+  /** The exit status; only once the process has exited. */
+  public int exitValue() {
+    return process.exitValue();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
