@@ -1,23 +1,20 @@
 package io.hivemesh.mesh;
 
-import io.hivemesh.relay.BodySink;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
+import io.hivemesh.relay.WindowedResponse;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
-import java.util.ArrayDeque;
 
 /**
- * The origin's end of a request served by a peer: it opens the stream, turns the peer's frames
- * back into a {@link RelayResponse}, and grants credit only while the client keeps up. Confined to
- * the event loop of the inbox that owns it.
+ * The origin's end of a request served by a peer: it opens the stream and turns the peer's bus
+ * frames into the calls of {@link WindowedResponse}, which hands the answer to the client under the
+ * credit window. Confined to the event loop of the inbox that owns it.
  */
-final class RemoteStream implements RelayResponse {
+final class RemoteStream extends WindowedResponse {
 
   /** How many ack timeouts an origin waits for a site's answer to "abandon". */
   static final int ABANDON_WAIT = 4;
@@ -26,19 +23,9 @@ final class RemoteStream implements RelayResponse {
   private final long sid;
   private final String site;
   private final String target;
-  private final Promise<RelayResponse> head = Promise.promise();
-  private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
   private final Runnable onFinish;
 
-  private int status;
-  private MultiMap headers;
-  private BodySink sink;
-  private boolean paused;
-  private boolean ended;
-  private String error;
-  private boolean finished;
   private int nextSeq;
-  private int consumed;
   /** Whether the open was answered (its ack, a frame, or a failure). */
   private boolean openAnswered;
   private long ackTimeoutMs;
@@ -47,6 +34,7 @@ final class RemoteStream implements RelayResponse {
   long lastActivity;
 
   RemoteStream(Inbox inbox, long sid, String site, String target, Runnable ended) {
+    super(BusProtocol.WINDOW);
     this.onFinish = ended;
     this.inbox = inbox;
     this.sid = sid;
@@ -54,19 +42,6 @@ final class RemoteStream implements RelayResponse {
     this.target = target;
     this.openedAt = System.nanoTime();
     this.lastActivity = openedAt;
-  }
-
-  boolean headReceived() {
-    return headers != null;
-  }
-
-  boolean paused() {
-    return paused;
-  }
-
-  /** Chunks received but not yet taken by the client: bounded by the credit window. */
-  int buffered() {
-    return pending.size();
   }
 
   /**
@@ -90,16 +65,16 @@ final class RemoteStream implements RelayResponse {
       openAnswered = true;
       if (ar.failed()) {
         openFailed(ar.cause(), ackTimeoutMs);
-      } else if (!finished && BusFrame.isFrame(ar.result().body())) {
+      } else if (!finished() && BusFrame.isFrame(ar.result().body())) {
         onFrame(ar.result().body());
       }
     });
-    return head.future();
+    return head();
   }
 
   /** Whether the ack timeout still runs for this stream: its open unanswered, no frame received. */
   boolean awaitingAck() {
-    return !openAnswered && !finished && !headReceived();
+    return !openAnswered && !finished() && !headReceived();
   }
 
   void ackTimedOut() {
@@ -107,13 +82,13 @@ final class RemoteStream implements RelayResponse {
   }
 
   private void openFailed(Throwable err, long ackTimeoutMs) {
-    if (finished || headReceived()) {
+    if (finished() || headReceived()) {
       return;
     }
     if (err instanceof ReplyException re) {
       switch (re.failureType()) {
-        case RECIPIENT_FAILURE -> giveUp(new RelayException(re.failureCode(), re.getMessage(), true));
-        case NO_HANDLERS -> giveUp(new RelayException(502, "site '" + site + "' is not reachable", true));
+        case RECIPIENT_FAILURE -> abort(new RelayException(re.failureCode(), re.getMessage(), true));
+        case NO_HANDLERS -> abort(new RelayException(502, "site '" + site + "' is not reachable", true));
         // The reply timeout: the ack timeout ran out long before, and the abandon decides.
         default -> {
           if (!abandoning) {
@@ -122,7 +97,7 @@ final class RemoteStream implements RelayResponse {
         }
       }
     } else {
-      giveUp(new RelayException(502, "site '" + site + "': " + err.getMessage(), true));
+      abort(new RelayException(502, "site '" + site + "': " + err.getMessage(), true));
     }
   }
 
@@ -136,21 +111,14 @@ final class RemoteStream implements RelayResponse {
     abandoning = true;
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout(ABANDON_WAIT * ackTimeoutMs);
     inbox.eventBus().<Buffer>request(target, frame(BusFrame.Kind.ABANDON).encode(), opts).onComplete(ar -> {
-      if (finished || headReceived()) {
+      if (finished() || headReceived()) {
         return;
       }
       if (ar.succeeded() && BusProtocol.STARTED.equals(String.valueOf(ar.result().body()))) {
         return; // its head is on the way; the sweep ends the stream if it never comes
       }
-      giveUp(new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true));
+      abort(new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true));
     });
-  }
-
-  private void giveUp(RelayException failure) {
-    // Whatever the site did with the open, it must not serve it now.
-    inbox.send(target, frame(BusFrame.Kind.CANCEL));
-    finish();
-    head.tryFail(failure);
   }
 
   // ---- frames from the serving site ----
@@ -174,58 +142,29 @@ final class RemoteStream implements RelayResponse {
     }
     switch (f.kind) {
       case HEAD -> {
-        status = f.value;
-        headers = f.headers;
-        if (f.has(BusFrame.CHUNK)) {
-          onData(f);
+        boolean chunk = f.has(BusFrame.CHUNK);
+        if (!chunk || inSequence(f)) {
+          onHead(f.value, f.headers, chunk ? f.payload : null, f.has(BusFrame.LAST));
         }
-        endIfLast(f);
-        head.tryComplete(this);
       }
       case DATA -> {
-        onData(f);
-        endIfLast(f);
+        if (inSequence(f)) {
+          onData(f.payload);
+          if (f.has(BusFrame.LAST)) {
+            onEnd();
+          }
+        }
       }
       case END -> {
         if (inSequence(f)) {
-          ended = true;
-          drain();
+          onEnd();
         }
       }
-      case ERROR -> {
-        String message = f.payload.length() == 0 ? "error" : f.payload.toString();
-        if (!headReceived()) {
-          finish();
-          head.tryFail(new RelayException(f.value == 0 ? 502 : f.value, message, f.has(BusFrame.RETRYABLE)));
-        } else {
-          error = message;
-          ended = true;
-          drain();
-        }
-      }
+      case ERROR -> onError(f.value == 0 ? 502 : f.value, f.payload.length() == 0 ? "error" : f.payload.toString(),
+          f.has(BusFrame.RETRYABLE));
       default -> {
         // Kinds an origin never receives.
       }
-    }
-  }
-
-  private void onData(BusFrame f) {
-    if (!inSequence(f)) {
-      return;
-    }
-    if (sink != null && !paused && pending.isEmpty()) {
-      deliver(f.payload);
-    } else if (pending.size() > 2 * BusProtocol.WINDOW) {
-      broken("site '" + site + "' sent more than it was granted");
-    } else {
-      pending.add(f.payload);
-    }
-  }
-
-  private void endIfLast(BusFrame f) {
-    if (!finished && f.has(BusFrame.LAST)) {
-      ended = true;
-      drain();
     }
   }
 
@@ -238,117 +177,35 @@ final class RemoteStream implements RelayResponse {
     return true;
   }
 
-  private void deliver(Buffer chunk) {
-    sink.write(chunk);
-    if (++consumed >= BusProtocol.WINDOW / 2 && !paused) {
-      grant();
-    }
-  }
-
-  private void grant() {
-    if (consumed > 0 && !finished) {
-      BusFrame grant = frame(BusFrame.Kind.GRANT).value(consumed);
-      consumed = 0;
-      inbox.send(target, grant);
-    }
-  }
-
-  private void drain() {
-    if (sink == null) {
-      return;
-    }
-    while (!paused && !pending.isEmpty() && !finished) {
-      deliver(pending.poll());
-    }
-    if (ended && pending.isEmpty() && !finished) {
-      finish();
-      if (error != null) {
-        sink.fail(error);
-      } else {
-        sink.end();
-      }
-    } else if (!paused && consumed >= BusProtocol.WINDOW / 2) {
-      // Below half a window the site still holds credit enough to keep sending: a grant for a
-      // chunk or two would be a bus message per stream for nothing.
-      grant();
-    }
-  }
-
-  /** The peer is gone or the stream is corrupt: end it with an error, stop the peer. */
-  void broken(String message) {
-    if (finished) {
-      return;
-    }
-    inbox.send(target, frame(BusFrame.Kind.CANCEL));
-    finish();
-    if (!headReceived()) {
-      head.tryFail(new RelayException(502, message, true));
-    } else if (sink != null) {
-      sink.fail(message);
-    } else {
-      error = message;
-    }
-  }
-
   private BusFrame frame(BusFrame.Kind kind) {
     return new BusFrame(kind, sid, inbox.address());
   }
 
-  private void finish() {
-    if (finished) {
-      return;
-    }
-    finished = true;
-    pending.clear();
+  // ---- the window's messages to the site ----
+
+  @Override
+  protected void sendGrant(int chunks) {
+    inbox.send(target, frame(BusFrame.Kind.GRANT).value(chunks));
+  }
+
+  @Override
+  protected void sendCancel() {
+    inbox.send(target, frame(BusFrame.Kind.CANCEL));
+  }
+
+  @Override
+  protected void released() {
     inbox.forget(sid);
     onFinish.run();
   }
 
-  // ---- RelayResponse, used by the HTTP layer on the same event loop ----
-
   @Override
-  public int status() {
-    return status;
-  }
-
-  @Override
-  public MultiMap headers() {
-    return headers;
+  protected String sender() {
+    return "site '" + site + "'";
   }
 
   @Override
   public String site() {
     return site;
-  }
-
-  @Override
-  public void start(BodySink sink) {
-    this.sink = sink;
-    if (finished && error != null) {
-      sink.fail(error);
-      return;
-    }
-    drain();
-  }
-
-  @Override
-  public void pause() {
-    paused = true;
-  }
-
-  @Override
-  public void resume() {
-    if (paused) {
-      paused = false;
-      drain();
-    }
-  }
-
-  @Override
-  public void cancel() {
-    if (!finished) {
-      inbox.send(target, frame(BusFrame.Kind.CANCEL));
-      finish();
-    }
   }
 }
