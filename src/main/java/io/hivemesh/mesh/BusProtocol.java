@@ -3,7 +3,9 @@ package io.hivemesh.mesh;
 /**
  * The stream protocol of a relayed request over the event bus. Every node runs one inbox per event
  * loop, at a stable address; a stream is a stream id plus sequence-numbered frames ({@link BusFrame},
- * a binary layout in the message body), so no consumer is ever registered per request.
+ * a binary layout in the message body), so no consumer is registered in the cluster per request. (The
+ * open is the bus's request: Vert.x keeps a local reply handler for it, at a random UUID address and
+ * with its send timeout, until the site's reply; no cluster write. docs/benchmarks.md weighs it.)
  *
  * <pre>
  * origin                                      serving site
