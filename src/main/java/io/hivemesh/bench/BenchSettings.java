@@ -17,13 +17,14 @@ import java.util.List;
  * @param concurrency requests kept open at saturation
  * @param loads placement: offered loads in percent of the mesh's capacity
  * @param nodes scale: mesh sizes
+ * @param speedup placement: how many times faster the sites run than the scenario describes
  */
 public record BenchSettings(Path out, String command, int rounds, long phaseMs, long warmupMs, double rate,
-    int concurrency, List<Integer> loads, List<Integer> nodes) {
+    int concurrency, List<Integer> loads, List<Integer> nodes, int speedup) {
 
   JsonObject toJson() {
     return new JsonObject().put("rounds", rounds).put("phaseMs", phaseMs).put("warmupMs", warmupMs)
         .put("rate", rate).put("concurrency", concurrency).put("loads", new JsonArray(loads))
-        .put("nodes", new JsonArray(nodes));
+        .put("nodes", new JsonArray(nodes)).put("speedup", speedup);
   }
 }

@@ -160,17 +160,4 @@ public final class IdealScheduler {
   private static boolean isEmbedding(String model) {
     return model.contains("embed");
   }
-
-  /** Models of {@code sites} that are embedding models, by the sim's naming rule. */
-  static Set<String> embeddingModels(List<Site> sites) {
-    Set<String> out = new java.util.HashSet<>();
-    for (Site s : sites) {
-      for (String m : s.models()) {
-        if (isEmbedding(m)) {
-          out.add(m);
-        }
-      }
-    }
-    return out;
-  }
 }

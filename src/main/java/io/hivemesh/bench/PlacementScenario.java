@@ -94,24 +94,25 @@ final class PlacementScenario {
 
   static Report run(BenchSettings s, PrintStream out) {
     Report report = new Report("placement", s.out(), s.command());
-    double capacity = capacity(SITES, MIX);
-    Set<String> embedding = IdealScheduler.embeddingModels(SITES);
+    List<IdealScheduler.Site> sites = SITES.stream().map(site -> spedUp(site, s.speedup())).toList();
+    IdealScheduler.Site singleSite = spedUp(SINGLE, s.speedup());
+    double capacity = capacity(sites, MIX);
     Set<String> allModels = new TreeSet<>();
-    SITES.forEach(site -> allModels.addAll(site.models()));
+    sites.forEach(site -> allModels.addAll(site.models()));
     try (Rig rig = new Rig(out)) {
       List<OllamaSim> sims = new ArrayList<>();
-      for (IdealScheduler.Site site : SITES) {
+      for (IdealScheduler.Site site : sites) {
         sims.add(rig.sim(simOf(site)));
       }
-      OllamaSim single = rig.sim(simOf(SINGLE));
+      OllamaSim single = rig.sim(simOf(singleSite));
       int nginx = rig.nginx(sims);
       int haproxy = rig.haproxy(sims);
       List<Rig.Node> siteNodes = new ArrayList<>();
       for (int i = 0; i < sims.size(); i++) {
-        siteNodes.add(rig.node(SITES.get(i).name(), sims.get(i), i == 0 ? 0 : siteNodes.get(0).clusterPort(),
+        siteNodes.add(rig.node(sites.get(i).name(), sims.get(i), i == 0 ? 0 : siteNodes.get(0).clusterPort(),
             LoadedFirstStrategy.NAME, Rig.NODE_JVM_FLAGS));
         if (i == 0) {
-          rig.awaitModels(siteNodes.get(0), SITES.get(0).models(), Duration.ofSeconds(120));
+          rig.awaitModels(siteNodes.get(0), sites.get(0).models(), Duration.ofSeconds(120));
         }
       }
       // The entry nodes clients talk to, one per strategy; each has a site of its own holding a
@@ -129,7 +130,7 @@ final class PlacementScenario {
           capacity, rig.dir);
       List<String> targets = List.of("127.0.0.1:" + single.port(), "127.0.0.1:" + nginx, "127.0.0.1:" + haproxy,
           entries.get(0).target(), entries.get(1).target(), entries.get(2).target());
-      LoadGenerator gen = new LoadGenerator(rig.loadVertx, targets, 512, REQUEST_TIMEOUT_MS);
+      LoadGenerator gen = new LoadGenerator(rig.loadVertx, targets, 512, REQUEST_TIMEOUT_MS / s.speedup());
       List<OllamaSim> allSims = new ArrayList<>(sims);
       allSims.add(single);
 
@@ -143,12 +144,12 @@ final class PlacementScenario {
         Recorder ideal = new Recorder();
         for (int round = 0; round < s.rounds(); round++) {
           List<Shot> trace = Traces.poisson(MIX, rate, s.phaseMs() / 1000.0, 1000L * load + round);
-          ideal.add(IdealScheduler.run(SITES, trace));
+          ideal.add(IdealScheduler.run(sites, trace));
           for (int k = 0; k < CONTENDERS.size(); k++) {
             int c = (k + round) % CONTENDERS.size();
             for (int i = 0; i < allSims.size(); i++) {
-              IdealScheduler.Site site = i < SITES.size() ? SITES.get(i) : SINGLE;
-              rig.resetSim(allSims.get(i), site.loaded(), embedding);
+              IdealScheduler.Site site = i < sites.size() ? sites.get(i) : singleSite;
+              rig.resetSim(allSims.get(i), site.loaded());
             }
             // The nodes see loads and unloads through their inventory poll (1 s) and load entries.
             Rig.pause(2500);
@@ -164,13 +165,23 @@ final class PlacementScenario {
         levels.put(load + "%", level(report, load, rate, recs, ideal, p99Chart, ttftChart));
       }
       report.json().put("capacityPerSecond", Recorder.round(capacity)).put("levels", levels)
-          .put("settings", s.toJson()).put("sites", sitesJson()).put("mix", mixJson());
+          .put("settings", s.toJson()).put("sites", sitesJson(sites)).put("mix", mixJson());
       report.chart("p99-total", "p99 total time by offered load", "ms", p99Chart);
       report.chart("p99-ttft", "p99 time to first token by offered load", "ms", ttftChart);
       Rig.await(gen.close(), "closing the load generator");
     }
     report.write();
     return report;
+  }
+
+  /**
+   * The site with its clock running {@code speedup} times faster: tokens that much quicker, loads
+   * that much shorter. With the arrival rate derived from the sped-up capacity, the whole scenario
+   * plays out in {@code 1 / speedup} of the time, every contender and the ideal scheduler alike.
+   */
+  static IdealScheduler.Site spedUp(IdealScheduler.Site site, int speedup) {
+    return speedup == 1 ? site : new IdealScheduler.Site(site.name(), site.tokensPerSecond() * speedup, site.parallel(),
+        site.loadMs() / speedup, site.maxLoaded(), site.models(), site.loaded());
   }
 
   private static SimOptions simOf(IdealScheduler.Site site) {
@@ -215,9 +226,9 @@ final class PlacementScenario {
     return json;
   }
 
-  private static io.vertx.core.json.JsonArray sitesJson() {
+  private static io.vertx.core.json.JsonArray sitesJson(List<IdealScheduler.Site> sites) {
     io.vertx.core.json.JsonArray a = new io.vertx.core.json.JsonArray();
-    for (IdealScheduler.Site s : SITES) {
+    for (IdealScheduler.Site s : sites) {
       a.add(new JsonObject().put("name", s.name()).put("tokensPerSecond", s.tokensPerSecond())
           .put("parallel", s.parallel()).put("loadMs", s.loadMs()).put("maxLoaded", s.maxLoaded())
           .put("models", new io.vertx.core.json.JsonArray(s.models()))

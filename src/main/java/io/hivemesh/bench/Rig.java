@@ -244,18 +244,9 @@ public final class Rig implements AutoCloseable {
     return port;
   }
 
-  /** Unloads every model of {@code sim}, then loads {@code loaded}: the same start for each contender. */
-  public void resetSim(OllamaSim sim, List<String> loaded, java.util.Set<String> embedding) {
-    for (String m : sim.options().models()) {
-      post(sim.url() + "/api/generate", "{\"model\":\"" + m + "\",\"keep_alive\":0}");
-    }
-    for (String m : loaded) {
-      if (embedding.contains(m)) {
-        post(sim.url() + "/api/embed", "{\"model\":\"" + m + "\",\"input\":[]}");
-      } else {
-        post(sim.url() + "/api/generate", "{\"model\":\"" + m + "\"}");
-      }
-    }
+  /** Unloads every model of {@code sim} but {@code loaded}, and loads those at once: the same start for each contender. */
+  public void resetSim(OllamaSim sim, List<String> loaded) {
+    await(sim.reset(loaded), "resetting sim " + sim.options().name());
   }
 
   String get(String url) throws IOException {

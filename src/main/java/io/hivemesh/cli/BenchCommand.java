@@ -20,7 +20,9 @@ final class BenchCommand {
       OptionSpec.of("rate", "1000", "overhead: open-loop requests per second of the moderate load"),
       OptionSpec.of("concurrency", "32", "overhead and scale: requests kept open at saturation"),
       OptionSpec.of("loads", "50,80,95", "placement: offered loads, percent of the mesh's capacity"),
-      OptionSpec.of("nodes", "1,2,5,10", "scale: mesh sizes"));
+      OptionSpec.of("nodes", "1,2,5,10", "scale: mesh sizes"),
+      OptionSpec.of("speedup", "1", "placement: run the sites this many times faster (tokens, loads, and so arrivals),"
+          + " for a quick check; the report's times shrink as much"));
 
   private static final String USAGE_HEAD = "usage: hive bench overhead|placement|scale|all [options]\n";
 
@@ -44,7 +46,7 @@ final class BenchCommand {
     BenchSettings settings = new BenchSettings(s.path("out"), "hive bench " + String.join(" ", args),
         s.integer("rounds", 1, 1000), s.duration("phase").toMillis(), s.duration("warmup").toMillis(),
         s.decimal("rate", 1), s.integer("concurrency", 1, 100_000), integers(s, "loads", 1, 200),
-        integers(s, "nodes", 1, 64));
+        integers(s, "nodes", 1, 64), s.integer("speedup", 1, 100));
     Bench.run(scenario, settings, out);
   }
 

@@ -2,6 +2,7 @@ package io.hivemesh.sim;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -59,6 +60,14 @@ public final class OllamaSim {
   /** Live counters. */
   public SimStats stats() {
     return stats;
+  }
+
+  /**
+   * Starts over with exactly {@code models} loaded, at once and without counting cold loads: a
+   * benchmark's start for each contender. Not an Ollama route: the harness calls it in process.
+   */
+  public Future<Void> reset(List<String> models) {
+    return server.reset(List.copyOf(models));
   }
 
   /**

@@ -6,8 +6,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,6 +188,31 @@ final class SimScheduler {
     cancelTimer(r);
     if (r.idle()) {
       unload(r);
+    }
+  }
+
+  /**
+   * Starts over with {@code models} loaded, each as a request with default options would have
+   * loaded it, at once and without counting a cold load: the same start for every contender of a
+   * benchmark without the load times in between. Idle runners of other models are unloaded; a busy
+   * one unloads when its requests are done, as after {@code keep_alive: 0}.
+   */
+  void reset(List<SimModel> models) {
+    Set<String> keep = new HashSet<>();
+    models.forEach(m -> keep.add(m.key()));
+    for (Runner r : new ArrayList<>(loaded.values())) {
+      if (!keep.contains(r.model.key())) {
+        expire(r.model);
+      }
+    }
+    for (SimModel m : models) {
+      if (loaded.containsKey(m.key())) {
+        continue;
+      }
+      int slots = m.isEmbedding() ? 1 : Math.max(1, options.parallel());
+      Runner r = new Runner(m, RunOptions.from(null, m).spec(), slots, KeepAlive.DEFAULT_NANOS);
+      loaded.put(m.key(), r);
+      becameIdle(r);
     }
   }
 

@@ -1,6 +1,8 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.model.ModelName;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -9,6 +11,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +33,7 @@ final class SimServer extends VerticleBase {
   private final HostGuard guard;
   private final SimRoutes routes = new SimRoutes();
   private SimScheduler scheduler;
+  private SimCore core;
   private HttpServer server;
 
   SimServer(SimOptions options, SimStats stats, HostGuard guard) {
@@ -40,7 +45,7 @@ final class SimServer extends VerticleBase {
   @Override
   public Future<?> start() {
     scheduler = new SimScheduler(vertx, options, stats);
-    SimCore core = new SimCore(vertx, options, stats, scheduler, new SimCatalog(options.models()),
+    core = new SimCore(vertx, options, stats, scheduler, new SimCatalog(options.models()),
         new TextGenerator(options.seed()));
     NativeApi api = new NativeApi(core);
     ModelAdminApi admin = new ModelAdminApi(core);
@@ -90,6 +95,25 @@ final class SimServer extends VerticleBase {
 
   int actualPort() {
     return server.actualPort();
+  }
+
+  /** On the sim's event loop: see {@link SimScheduler#reset}. A name the sim does not hold fails it. */
+  Future<Void> reset(List<String> names) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      List<SimModel> models = new ArrayList<>();
+      for (String name : names) {
+        SimModel m = core.catalog().find(ModelName.parse(name));
+        if (m == null) {
+          done.fail(new IllegalArgumentException("sim '" + options.name() + "' has no model '" + name + "'"));
+          return;
+        }
+        models.add(m);
+      }
+      scheduler.reset(models);
+      done.complete();
+    });
+    return done.future();
   }
 
   /** Closes the listener and every open connection, then forgets all timers. */

@@ -46,6 +46,25 @@ class SimSchedulerTest {
   }
 
   @Test
+  void resetLoadsTheGivenModelsAtOnceAndUnloadsTheOthers(Vertx vertx) {
+    OllamaSim sim = SimHttp.start(vertx, SimHttp.fast().withModels("llama3.2", "nomic-embed-text", "mistral")
+        .withLoadMs(5_000));
+    SimHttp http = new SimHttp(vertx, sim.port());
+    SimHttp.await(sim.reset(List.of("llama3.2", "nomic-embed-text")));
+    assertEquals(List.of("llama3.2:latest", "nomic-embed-text:latest"), loaded(http));
+    SimHttp.Reply warm = http.post("/api/generate", gen("llama3.2", 2));
+    assertEquals(200, warm.status());
+    assertTrue(warm.headMillis() < 2_500, "a reset model answers without a load: head after " + warm.headMillis() + " ms");
+    assertEquals(200, http.post("/api/embed", "{\"model\":\"nomic-embed-text\",\"input\":\"x\"}").status());
+    assertEquals(0, sim.stats().coldLoads(), "a reset is not a cold load");
+    SimHttp.await(sim.reset(List.of("mistral")));
+    assertEquals(List.of("mistral:latest"), loaded(http));
+    Throwable unknown = SimHttp.await(sim.reset(List.of("phi3")).transform(ar -> Future.succeededFuture(ar.cause())));
+    assertEquals("sim 'sim' has no model 'phi3'", unknown.getMessage());
+    assertEquals(List.of("mistral:latest"), loaded(http), "a failed reset changes nothing");
+  }
+
+  @Test
   void fullPendingQueueGets503(Vertx vertx) {
     OllamaSim sim = SimHttp.start(vertx, SimHttp.fast().withLoadMs(5_000).withMaxQueue(1));
     SimHttp http = new SimHttp(vertx, sim.port());
