@@ -59,8 +59,11 @@ final class ApiVerticle extends VerticleBase {
     ConnectionGuard guard = new ConnectionGuard(vertx, config, node.clientLimits());
     HttpApi api = new HttpApi(vertx, config, view, dispatcher, activeRequests, quotas, node, node.clientLimits(), guard,
         node.metrics(), new ObserveRoutes(config.name(), node.metrics(), node.meshStatus(), node::notReady));
+    // No WebSocket compression: edges never ask for it, and offering it puts an extension handler
+    // in front of every HTTP connection's reads and writes.
     HttpServerOptions options = ConnectionGuard.bound(new HttpServerOptions().setHost(config.host()).setPort(port)
-        .setTcpNoDelay(true).setCompressionSupported(false), config);
+        .setTcpNoDelay(true).setCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false), config);
     if (config.tls().https()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
           .setCertPath(config.tls().httpCert().toString()).setKeyPath(config.tls().httpKey().toString()));
