@@ -209,8 +209,7 @@ final class SimScheduler {
       if (loaded.containsKey(m.key())) {
         continue;
       }
-      int slots = m.isEmbedding() ? 1 : Math.max(1, options.parallel());
-      Runner r = new Runner(m, RunOptions.from(null, m).spec(), slots, KeepAlive.DEFAULT_NANOS);
+      Runner r = new Runner(m, RunOptions.from(null, m).spec(), slots(m), KeepAlive.DEFAULT_NANOS);
       loaded.put(m.key(), r);
       becameIdle(r);
     }
@@ -392,6 +391,11 @@ final class SimScheduler {
     }
   }
 
+  /** Requests a loaded model serves at once: Ollama runs an embedding model one request at a time. */
+  private int slots(SimModel model) {
+    return model.isEmbedding() ? 1 : Math.max(1, options.parallel());
+  }
+
   /** The idle runner to unload: shortest keep-alive first (as Ollama sorts), then least recently used. */
   private Runner idleVictim() {
     Runner best = null;
@@ -423,8 +427,7 @@ final class SimScheduler {
     current = null;
     stats.onColdLoad();
     LOG.info("sim '{}': loaded {} in {} ms", options.name(), t.model.key(), options.loadMs());
-    int slots = t.model.isEmbedding() ? 1 : Math.max(1, options.parallel());
-    Runner r = new Runner(t.model, t.spec, slots, t.keepAlive != null ? t.keepAlive : KeepAlive.DEFAULT_NANOS);
+    Runner r = new Runner(t.model, t.spec, slots(t.model), t.keepAlive != null ? t.keepAlive : KeepAlive.DEFAULT_NANOS);
     loaded.put(t.model.key(), r);
     if (t.canceled) {
       t.state = State.DONE;
