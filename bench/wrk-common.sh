@@ -1,6 +1,6 @@
 # Shared by the wrk scripts (sourced, not run): a work directory removed at exit (kept with KEEP=1),
 # the harness's node JVM flags (Rig.NODE_JVM_FLAGS), nginx set up as the harness sets it up, a node
-# as the benchmarks run it, the small non-streaming /api/generate they all send, and the measure of
+# as the benchmarks run it, the small /api/generate they all send (non-streaming; STREAM=1: streaming), and the measure of
 # what one request costs each process.
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,9 +40,12 @@ EOF
   /usr/sbin/nginx -c "$work/nginx.conf" &
 }
 
-echo 'wrk.method = "POST"
-wrk.body = [[{"model":"m","prompt":"hello","stream":false,"options":{"num_predict":1}}]]
-wrk.headers["Content-Type"] = "application/json"' > "$work/post.lua"
+# STREAM=1 sends the overhead scenario's streaming request instead (10 tokens, 12 chunks).
+if [ -n "${STREAM:-}" ]; then body='{"model":"m","prompt":"hello","stream":true,"options":{"num_predict":10}}'
+else body='{"model":"m","prompt":"hello","stream":false,"options":{"num_predict":1}}'; fi
+echo "wrk.method = \"POST\"
+wrk.body = [[$body]]
+wrk.headers[\"Content-Type\"] = \"application/json\"" > "$work/post.lua"
 
 # A node as the benchmarks run it (one event loop, no tokens, no access log, the harness's JVM flags
 # plus NODE_FLAGS), the site of the sim on OLLAMA_PORT, in the cluster CLUSTER; its log in the work directory.
