@@ -7,8 +7,10 @@ import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 /**
  * An answer from this site's own Ollama, relayed from its HTTP response. Its silence limit is
@@ -25,8 +27,8 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
       "trailer", "upgrade", "proxy-authenticate", "proxy-authorization");
 
   private final String site;
+  private final HttpClientRequest request;
   private final HttpClientResponse response;
-  private final OllamaConnections.Lease lease;
   private final OllamaBackend.Release release;
   private final SiteSpeed speed;
   private final String modelKey;
@@ -40,14 +42,14 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
   /** Ollama's final statistics line, once the answer has ended: what {@link SiteSpeed} learns from. */
   private Buffer lastChunk;
 
-  LocalResponse(Vertx vertx, long idleMs, String site, HttpClientResponse response,
-                OllamaConnections.Lease lease, OllamaBackend.Release release, SiteSpeed speed, String modelKey) {
-    this.lease = lease;
+  LocalResponse(Vertx vertx, long idleMs, String site, HttpClientRequest request, HttpClientResponse response,
+                OllamaBackend.Release release, SiteSpeed speed, String modelKey) {
     this.speed = speed;
     this.modelKey = modelKey;
     this.vertx = vertx;
     this.idleMs = idleMs;
     this.site = site;
+    this.request = request;
     this.response = response;
     this.release = release;
     this.headers = MultiMap.caseInsensitiveMultiMap();
@@ -97,13 +99,15 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
       if (lastChunk != null && response.statusCode() == 200) {
         speed.answered(modelKey, lastChunk);
       }
-      if (finish(OllamaConnections.reusable(response))) {
+      if (finish()) {
         sink.end();
       }
     });
     response.exceptionHandler(err -> {
-      if (finish(false)) {
-        sink.fail("site '" + site + "': connection to Ollama lost mid-stream");
+      if (finish()) {
+        sink.fail(err instanceof TimeoutException
+            ? "site '" + site + "': the model stopped producing output"
+            : "site '" + site + "': connection to Ollama lost mid-stream");
       }
     });
     response.resume();
@@ -115,28 +119,20 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
     if (done || paused || now - lastData < idleMs * 1_000_000) {
       return;
     }
-    // Closing the connection (finish) is how Ollama learns to stop.
-    if (finish(false)) {
+    if (finish()) {
+      request.reset(0, new TimeoutException("no output for " + idleMs + " ms"));
       sink.fail("site '" + site + "': the model stopped producing output");
     }
   }
 
-  /**
-   * Ends the answer once: gives its place back, leaves the sweep, and hands its connection on to
-   * the next request ({@code reuse}) or closes it; false if it had ended already.
-   */
-  private boolean finish(boolean reuse) {
+  /** Ends the answer once: gives its place back and leaves the sweep; false if it had ended already. */
+  private boolean finish() {
     if (done) {
       return false;
     }
     done = true;
     release.run();
     leave();
-    if (reuse) {
-      lease.recycle();
-    } else {
-      lease.discard();
-    }
     return true;
   }
 
@@ -155,7 +151,9 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
 
   @Override
   public void cancel() {
-    // Closing the connection is how Ollama learns the client is gone: it stops generating.
-    finish(false);
+    if (finish()) {
+      // Closing the connection is how Ollama learns the client is gone: it stops generating.
+      request.reset();
+    }
   }
 }

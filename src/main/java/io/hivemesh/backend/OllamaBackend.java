@@ -15,14 +15,13 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.LongConsumer;
 
 /**
@@ -40,7 +39,8 @@ public final class OllamaBackend implements SiteBackend {
   private final LocalLoad load;
   private final SiteSpeed speed = new SiteSpeed();
   private final HttpClientAgent client;
-  private final OllamaConnections connections;
+  private final String host;
+  private final int port;
   private final String basePath;
   private final long firstByteNanos;
   private volatile Runnable onInventoryChange = () -> { };
@@ -55,19 +55,18 @@ public final class OllamaBackend implements SiteBackend {
     this.load = load;
     URI url = config.ollama();
     boolean tls = "https".equals(url.getScheme());
-    String host = url.getHost();
-    int port = url.getPort() > 0 ? url.getPort() : tls ? 443 : 80;
+    this.host = url.getHost();
+    this.port = url.getPort() > 0 ? url.getPort() : tls ? 443 : 80;
     String path = url.getPath() == null ? "" : url.getPath();
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     this.firstByteNanos = config.firstByteTimeout().toNanos();
-    this.client = vertx.createHttpClient(new HttpClientOptions().setSsl(tls)
-        .setConnectTimeout((int) config.connectTimeout().toMillis()).setTcpNoDelay(true).setMetricsName("ollama"));
     // A streaming answer holds its connection to the end, and Ollama queues what it cannot run yet
-    // itself: every request admitted (LocalLoad) gets a connection of its own, or requests for an
-    // idle model would wait behind requests for a busy one.
-    this.connections = new OllamaConnections(vertx, client, new HttpConnectOptions().setHost(host).setPort(port)
-        .setSsl(tls).setConnectTimeout(config.connectTimeout().toMillis()),
-        HttpClientOptions.DEFAULT_KEEP_ALIVE_TIMEOUT * 1000L);
+    // itself: the pool must hold as many connections as the site accepts requests, or requests
+    // for an idle model would wait behind requests for a busy one.
+    this.client = vertx.createHttpClient(
+        new HttpClientOptions().setSsl(tls).setConnectTimeout((int) config.connectTimeout().toMillis())
+            .setKeepAlive(true).setTcpNoDelay(true).setMetricsName("ollama"),
+        new PoolOptions().setHttp1MaxSize(config.maxInflight()).setMaxWaitQueueSize(config.maxInflight()));
   }
 
   public void onInventoryChange(Runnable hook) {
@@ -127,25 +126,14 @@ public final class OllamaBackend implements SiteBackend {
     if (!modelKey.isEmpty()) {
       onModelRequested.accept(modelKey);
     }
-    RequestOptions options = new RequestOptions().setMethod(req.method()).setURI(basePath + req.uri());
+    RequestOptions options = new RequestOptions()
+        .setMethod(req.method())
+        .setHost(host)
+        .setPort(port)
+        .setURI(basePath + req.uri())
+        .setConnectTimeout(config.connectTimeout().toMillis());
     long start = System.nanoTime();
-    Function<OllamaConnections.Lease, Future<RelayResponse>> attempt =
-        lease -> send(lease, options, req, modelKey, release, cancel, start);
-    return connections.acquire()
-        .compose(lease -> attempt.apply(lease).recover(err ->
-            lease.reused() && OllamaConnections.closedBeforeAnswer(err) && !cancel.cancelled()
-                ? connections.connect().compose(attempt)
-                : Future.failedFuture(err)))
-        .recover(err -> {
-          release.run();
-          return Future.failedFuture(toRelayException(err, cancel));
-        });
-  }
-
-  /** The request on {@code lease}'s connection, up to the head of the answer; a failure closes the connection. */
-  private Future<RelayResponse> send(OllamaConnections.Lease lease, RequestOptions options, RelayRequest req,
-                                     String modelKey, Release release, Cancellation cancel, long start) {
-    return lease.connection.request(options)
+    return client.request(options)
         .compose(creq -> {
           // Failures reach the caller through send()'s future or the response's exception handler;
           // without this, a reset on cancel would also be logged as an unhandled error.
@@ -169,19 +157,21 @@ public final class OllamaBackend implements SiteBackend {
             if (!modelKey.isEmpty()) {
               onModelAnswering.accept(modelKey);
             }
-            LocalResponse answer = started(sent.result(), lease, release, modelKey);
+            LocalResponse answer = started(creq, sent.result(), release, modelKey);
             cancel.onCancel(answer::cancel);
             return Future.<RelayResponse>succeededFuture(answer);
           });
         })
-        .onFailure(err -> lease.discard());
+        .recover(err -> {
+          release.run();
+          return Future.failedFuture(toRelayException(err, cancel));
+        });
   }
 
-  private LocalResponse started(HttpClientResponse resp, OllamaConnections.Lease lease, Release release,
-                                String modelKey) {
+  private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release, String modelKey) {
     resp.pause();
-    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), resp, lease, release,
-        speed, modelKey);
+    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release, speed,
+        modelKey);
   }
 
   private RelayException toRelayException(Throwable err, Cancellation cancel) {
