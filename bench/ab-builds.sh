@@ -9,6 +9,7 @@
 # with the jars swapped, and trust what holds both ways (CPU per request varies less than req/s).
 # ARGS_A and ARGS_B add node options to one side, to compare settings of one build:
 #   ARGS_A="--transport epoll" ARGS_B="--transport io_uring" bench/ab-builds.sh target/hive.jar target/hive.jar
+# PATHS=local measures the local path alone: no entry nodes, no remote rounds between the local ones.
 #   usage: bench/ab-builds.sh JAR_A JAR_B [ROUNDS] [SECONDS] [WARMUP]   (defaults 6, 8, 40); needs
 #   wrk, jstat (the JDK)
 set -euo pipefail
@@ -17,6 +18,7 @@ jar_b=$(realpath "$2")
 rounds=${3:-6}
 secs=${4:-8}
 warmup=${5:-40}
+read -r -a paths <<< "${PATHS:-remote local}"
 # shellcheck source=bench/wrk-common.sh
 source "$(dirname "$0")/wrk-common.sh"
 
@@ -32,20 +34,22 @@ for build in a b; do
   node "site-$build" $base 12610 "$jar" "ab-$build-$$" "${args[@]}"
   pid[site-$build]=$!
   await_model $base
-  node "entry-$build" $((base + 10)) 12611 "$jar" "ab-$build-$$" --join "127.0.0.1:$((base + 1))" "${args[@]}"
-  pid[entry-$build]=$!
-  await_model $((base + 10))
+  if [[ " ${paths[*]} " == *" remote "* ]]; then
+    node "entry-$build" $((base + 10)) 12611 "$jar" "ab-$build-$$" --join "127.0.0.1:$((base + 1))" "${args[@]}"
+    pid[entry-$build]=$!
+    await_model $((base + 10))
+  fi
 done
 port() { # BUILD PATH
   local base; base=$([ "$1" = a ] && echo 12620 || echo 12640)
   [ "$2" = remote ] && echo $((base + 10)) || echo "$base"
 }
-for build in a b; do for path in remote local; do measure "$(port $build $path)" "$warmup" > /dev/null; done; done
+for build in a b; do for path in "${paths[@]}"; do measure "$(port $build $path)" "$warmup" > /dev/null; done; done
 echo "A: $jar_a ${ARGS_A:-}"
 echo "B: $jar_b ${ARGS_B:-}"
 for r in $(seq 1 "$rounds"); do
   order=$( ((r % 2)) && echo "a b" || echo "b a")
-  for path in remote local; do
+  for path in "${paths[@]}"; do
     for build in $order; do
       if [ $path = remote ]; then procs="entry=${pid[entry-$build]} site=${pid[site-$build]}"; else procs="site=${pid[site-$build]}"; fi
       # shellcheck disable=SC2086
