@@ -9,6 +9,7 @@
 # with the jars swapped, and trust what holds both ways (CPU per request varies less than req/s).
 # ARGS_A and ARGS_B add node options to one side, to compare settings of one build:
 #   ARGS_A="--transport epoll" ARGS_B="--transport io_uring" bench/ab-builds.sh target/hive.jar target/hive.jar
+# FLAGS_A and FLAGS_B add JVM flags to one side's nodes (FLAGS_B="-Xms48m -Xmn32m": a larger young generation).
 # PATHS=local measures the local path alone: no entry nodes, no remote rounds between the local ones.
 #   usage: bench/ab-builds.sh JAR_A JAR_B [ROUNDS] [SECONDS] [WARMUP]   (defaults 6, 8, 40); needs
 #   wrk, jstat (the JDK)
@@ -31,6 +32,7 @@ for build in a b; do
   jar=$([ $build = a ] && echo "$jar_a" || echo "$jar_b")
   base=$([ $build = a ] && echo 12620 || echo 12640)
   read -r -a args <<< "$([ $build = a ] && echo "${ARGS_A:-}" || echo "${ARGS_B:-}")"
+  NODE_FLAGS=$([ $build = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")
   node "site-$build" $base 12610 "$jar" "ab-$build-$$" "${args[@]}"
   pid[site-$build]=$!
   await_model $base
@@ -45,8 +47,8 @@ port() { # BUILD PATH
   [ "$2" = remote ] && echo $((base + 10)) || echo "$base"
 }
 for build in a b; do for path in "${paths[@]}"; do measure "$(port $build $path)" "$warmup" > /dev/null; done; done
-echo "A: $jar_a ${ARGS_A:-}"
-echo "B: $jar_b ${ARGS_B:-}"
+echo "A: $jar_a ${ARGS_A:-} ${FLAGS_A:-}"
+echo "B: $jar_b ${ARGS_B:-} ${FLAGS_B:-}"
 for r in $(seq 1 "$rounds"); do
   order=$( ((r % 2)) && echo "a b" || echo "b a")
   for path in "${paths[@]}"; do
