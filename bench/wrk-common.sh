@@ -6,7 +6,7 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] && echo "logs kept in $work" || rm -rf "$work"' EXIT
-flags=(-XX:+UseSerialGC -Xss512k -Xms16m -Xmx256m -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=128m
+flags=(-XX:+UseSerialGC -Xss512k -Xms48m -Xmn32m -Xmx256m -XX:ReservedCodeCacheSize=64m -XX:MaxMetaspaceSize=128m
   -XX:MaxDirectMemorySize=128m)
 # exec: the background job is then java itself, which the exit trap can stop.
 hive() { exec java "$@"; }

@@ -29,8 +29,8 @@ import java.util.stream.Stream;
 public final class Rig implements AutoCloseable {
 
   /** JVM flags of every node the benchmarks start; {@code docs/benchmarks.md} explains them. */
-  public static final List<String> NODE_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xms16m",
-      "-Xmx256m", "-XX:ReservedCodeCacheSize=64m", "-XX:MaxMetaspaceSize=128m", "-XX:MaxDirectMemorySize=128m");
+  public static final List<String> NODE_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xms48m",
+      "-Xmn32m", "-Xmx256m", "-XX:ReservedCodeCacheSize=64m", "-XX:MaxMetaspaceSize=128m", "-XX:MaxDirectMemorySize=128m");
 
   /** What Hazelcast needs opened on Java 17 (the jar's manifest grants it only under -jar). */
   private static final List<String> OPENS = List.of("--add-modules", "java.se",
