@@ -9,7 +9,8 @@
 # with the jars swapped, and trust what holds both ways (CPU per request varies less than req/s).
 # ARGS_A and ARGS_B add node options to one side, to compare settings of one build:
 #   ARGS_A="--transport epoll" ARGS_B="--transport io_uring" bench/ab-builds.sh target/hive.jar target/hive.jar
-# FLAGS_A and FLAGS_B add JVM flags to one side's nodes (FLAGS_B="-Xms48m -Xmn32m": a larger young generation).
+# FLAGS_A and FLAGS_B add JVM flags to one side's nodes (FLAGS_B="-Xms48m -Xmn32m": a larger young
+# generation); NODE_FLAGS still goes to both.
 # PATHS=local measures the local path alone: no entry nodes, no remote rounds between the local ones.
 #   usage: bench/ab-builds.sh JAR_A JAR_B [ROUNDS] [SECONDS] [WARMUP]   (defaults 6, 8, 40); needs
 #   wrk, jstat (the JDK)
@@ -20,6 +21,7 @@ rounds=${3:-6}
 secs=${4:-8}
 warmup=${5:-40}
 read -r -a paths <<< "${PATHS:-remote local}"
+both_flags=${NODE_FLAGS:-}
 # shellcheck source=bench/wrk-common.sh
 source "$(dirname "$0")/wrk-common.sh"
 
@@ -32,7 +34,7 @@ for build in a b; do
   jar=$([ $build = a ] && echo "$jar_a" || echo "$jar_b")
   base=$([ $build = a ] && echo 12620 || echo 12640)
   read -r -a args <<< "$([ $build = a ] && echo "${ARGS_A:-}" || echo "${ARGS_B:-}")"
-  NODE_FLAGS=$([ $build = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")
+  NODE_FLAGS="$both_flags $([ $build = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")"
   node "site-$build" $base 12610 "$jar" "ab-$build-$$" "${args[@]}"
   pid[site-$build]=$!
   await_model $base
