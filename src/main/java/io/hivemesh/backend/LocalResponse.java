@@ -2,62 +2,82 @@ package io.hivemesh.backend;
 
 import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.relay.BodySink;
+import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.LoopSweep;
 import io.hivemesh.relay.RelayResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An answer from this site's own Ollama, relayed from its HTTP response. Its silence limit is
- * checked by its event loop's sweep ({@link LoopSweep}), which it leaves when it ends: an idle
- * timeout set on the Vert.x request after the head outlives the answer (nothing cancels it at the
- * end), and with it the whole request, for the length of the limit.
+ * One request to this site's own Ollama and its answer, relayed as it comes. Two deadlines, each
+ * checked by its event loop's sweep ({@link LoopSweep}) rather than a timer per request: until
+ * the answer's head, the first-byte limit (it covers a cold model load); from then on, the
+ * silence limit, which does not count while the client is slow to read.
  */
-final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
+final class LocalResponse extends LoopSweep.Entry implements RelayResponse, OllamaConnection.Exchange {
 
-  private static final String SWEEP = "hive.answer-silences";
+  private static final String HEAD_WAITS = "hive.answer-heads";
+  private static final String SILENCES = "hive.answer-silences";
 
   /** Hop-by-hop headers (RFC 9110 section 7.6.1) never travel past a proxy. */
   private static final List<String> HOP_BY_HOP = List.of("connection", "keep-alive", "transfer-encoding", "te",
       "trailer", "upgrade", "proxy-authenticate", "proxy-authorization");
 
-  private final String site;
-  private final HttpClientRequest request;
-  private final HttpClientResponse response;
-  private final OllamaBackend.Release release;
-  private final SiteSpeed speed;
-  private final String modelKey;
-  private final MultiMap headers;
   private final Vertx vertx;
-  private final long idleMs;
+  private final Settings settings;
+  private final OllamaConnection connection;
+  private final OllamaBackend.Release release;
+  private final String modelKey;
+  private final long sentNanos;
+  private final Promise<RelayResponse> head = Promise.promise();
+  private int status;
+  private MultiMap headers;
   private boolean done;
   private boolean paused;
+  /** The connection closed between the head and {@link #start}: the answer fails once started. */
+  private boolean lostBeforeStart;
+  private boolean expired;
   private long lastData;
   private BodySink sink;
   /** Ollama's final statistics line, once the answer has ended: what {@link SiteSpeed} learns from. */
   private Buffer lastChunk;
 
-  LocalResponse(Vertx vertx, long idleMs, String site, HttpClientRequest request, HttpClientResponse response,
-                OllamaBackend.Release release, SiteSpeed speed, String modelKey) {
-    this.speed = speed;
-    this.modelKey = modelKey;
+  /** What every answer of one site shares. */
+  record Settings(String site, long firstByteNanos, long idleMs, SiteSpeed speed) {
+  }
+
+  private LocalResponse(Vertx vertx, Settings settings, OllamaConnection connection, OllamaBackend.Release release,
+                        String modelKey) {
     this.vertx = vertx;
-    this.idleMs = idleMs;
-    this.site = site;
-    this.request = request;
-    this.response = response;
+    this.settings = settings;
+    this.connection = connection;
     this.release = release;
-    this.headers = MultiMap.caseInsensitiveMultiMap();
-    response.headers().forEach((k, v) -> {
-      if (!isHopByHop(k)) {
-        headers.add(k, v);
-      }
-    });
+    this.modelKey = modelKey;
+    this.sentNanos = System.nanoTime();
+  }
+
+  /**
+   * Sends {@code request} on {@code connection}; completes with the answer once its head has
+   * arrived (paused until {@link #start}), or fails with {@link TimeoutException} past the
+   * first-byte limit, {@link OllamaClosedException} when the connection closed first, or the
+   * cancellation.
+   */
+  static Future<RelayResponse> send(Vertx vertx, Settings settings, OllamaConnection connection,
+                                    FullHttpRequest request, OllamaBackend.Release release, String modelKey,
+                                    Cancellation cancel) {
+    LocalResponse answer = new LocalResponse(vertx, settings, connection, release, modelKey);
+    cancel.onCancel(answer::cancel);
+    LoopSweep.current(vertx, HEAD_WAITS, settings.firstByteNanos() / 10_000_000).enter(answer);
+    connection.send(request, answer);
+    return answer.head.future();
   }
 
   /** Compared in place: lower-casing every header name of every answer would be a string each. */
@@ -71,8 +91,51 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
   }
 
   @Override
+  public void head(HttpResponse answerHead) {
+    leave();
+    status = answerHead.status().code();
+    headers = MultiMap.caseInsensitiveMultiMap();
+    for (Map.Entry<String, String> h : answerHead.headers()) {
+      if (!isHopByHop(h.getKey())) {
+        headers.add(h.getKey(), h.getValue());
+      }
+    }
+    connection.pause();
+    head.tryComplete(this);
+  }
+
+  @Override
+  public void data(Buffer chunk) {
+    lastData = System.nanoTime();
+    lastChunk = chunk;
+    sink.write(chunk);
+  }
+
+  @Override
+  public void end() {
+    if (lastChunk != null && status == 200) {
+      settings.speed().answered(modelKey, lastChunk);
+    }
+    if (finish()) {
+      sink.end();
+    }
+  }
+
+  @Override
+  public void closed() {
+    if (headers == null) {
+      leave();
+      head.tryFail(expired ? new TimeoutException("no answer head") : new OllamaClosedException(connection.reused()));
+    } else if (sink == null) {
+      lostBeforeStart = true;
+    } else if (finish()) {
+      sink.fail("site '" + settings.site() + "': connection to Ollama lost mid-stream");
+    }
+  }
+
+  @Override
   public int status() {
-    return response.statusCode();
+    return status;
   }
 
   @Override
@@ -82,46 +145,43 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
 
   @Override
   public String site() {
-    return site;
+    return settings.site();
   }
 
   @Override
   public void start(BodySink sink) {
     this.sink = sink;
+    if (lostBeforeStart) {
+      if (finish()) {
+        sink.fail("site '" + settings.site() + "': connection to Ollama lost mid-stream");
+      }
+      return;
+    }
     lastData = System.nanoTime();
-    LoopSweep.current(vertx, SWEEP, idleMs / 10).enter(this);
-    response.handler(chunk -> {
-      lastData = System.nanoTime();
-      lastChunk = chunk;
-      sink.write(chunk);
-    });
-    response.endHandler(v -> {
-      if (lastChunk != null && response.statusCode() == 200) {
-        speed.answered(modelKey, lastChunk);
-      }
-      if (finish()) {
-        sink.end();
-      }
-    });
-    response.exceptionHandler(err -> {
-      if (finish()) {
-        sink.fail(err instanceof TimeoutException
-            ? "site '" + site + "': the model stopped producing output"
-            : "site '" + site + "': connection to Ollama lost mid-stream");
-      }
-    });
-    response.resume();
+    LoopSweep.current(vertx, SILENCES, settings.idleMs() / 10).enter(this);
+    connection.resume();
   }
 
-  /** Silence while the client is keeping up means the model stopped; while it is paused it does not count. */
+  /**
+   * Before the head: the first-byte limit, past which the request is reset. After it: silence
+   * while the client is keeping up means the model stopped; while it is paused it does not count.
+   */
   @Override
   protected void check(long now) {
-    if (done || paused || now - lastData < idleMs * 1_000_000) {
+    if (headers == null) {
+      if (now - sentNanos >= settings.firstByteNanos()) {
+        expired = true;
+        leave();
+        connection.reset();
+      }
+      return;
+    }
+    if (done || paused || now - lastData < settings.idleMs() * 1_000_000) {
       return;
     }
     if (finish()) {
-      request.reset(0, new TimeoutException("no output for " + idleMs + " ms"));
-      sink.fail("site '" + site + "': the model stopped producing output");
+      connection.reset();
+      sink.fail("site '" + settings.site() + "': the model stopped producing output");
     }
   }
 
@@ -138,22 +198,45 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse {
 
   @Override
   public void pause() {
-    paused = true;
-    response.pause();
+    if (!done) {
+      paused = true;
+      connection.pause();
+    }
   }
 
   @Override
   public void resume() {
-    paused = false;
-    lastData = System.nanoTime();
-    response.resume();
+    if (!done) {
+      paused = false;
+      lastData = System.nanoTime();
+      connection.resume();
+    }
   }
 
+  /** Closing the connection is how Ollama learns the client is gone: it stops generating, or loading. */
   @Override
   public void cancel() {
-    if (finish()) {
-      // Closing the connection is how Ollama learns the client is gone: it stops generating.
-      request.reset();
+    if (headers == null) {
+      leave();
+      connection.reset();
+      head.tryFail(Cancellation.canceled());
+    } else if (finish()) {
+      connection.reset();
+    }
+  }
+
+  /** Ollama closed the connection before the answer's head. */
+  static final class OllamaClosedException extends Exception {
+    private final boolean reusedConnection;
+
+    OllamaClosedException(boolean reusedConnection) {
+      super("Ollama closed the connection", null, false, false);
+      this.reusedConnection = reusedConnection;
+    }
+
+    /** On a connection that had carried an earlier answer: the keep-alive race, worth one more try. */
+    boolean reusedConnection() {
+      return reusedConnection;
     }
   }
 }

@@ -5,18 +5,19 @@ import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.mesh.SiteBackend;
 import io.hivemesh.relay.Cancellation;
-import io.hivemesh.relay.LoopSweep;
 import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.net.ConnectException;
 import java.net.URI;
 import java.util.Set;
@@ -32,17 +33,17 @@ public final class OllamaBackend implements SiteBackend {
 
   /** Paths whose success changes what the site holds: the inventory is polled again right after. */
   private static final Set<String> INVENTORY_CHANGING = Set.of("/api/pull", "/api/delete", "/api/copy", "/api/create");
-  private static final String HEAD_WAITS = "hive.answer-heads";
+  /** How long a connection to Ollama may stay idle before it is closed (the Vert.x client's default). */
+  private static final long IDLE_CONNECTION_MS = 60_000;
 
   private final Vertx vertx;
   private final NodeConfig config;
   private final LocalLoad load;
   private final SiteSpeed speed = new SiteSpeed();
-  private final HttpClientAgent client;
-  private final String host;
-  private final int port;
+  private final OllamaConnections connections;
+  private final LocalResponse.Settings answers;
+  private final String hostHeader;
   private final String basePath;
-  private final long firstByteNanos;
   private volatile Runnable onInventoryChange = () -> { };
   private volatile Runnable onUnreachable = () -> { };
   private volatile LongConsumer onAnswerStarted = nanos -> { };
@@ -55,18 +56,19 @@ public final class OllamaBackend implements SiteBackend {
     this.load = load;
     URI url = config.ollama();
     boolean tls = "https".equals(url.getScheme());
-    this.host = url.getHost();
-    this.port = url.getPort() > 0 ? url.getPort() : tls ? 443 : 80;
+    String host = url.getHost();
+    int port = url.getPort() > 0 ? url.getPort() : tls ? 443 : 80;
     String path = url.getPath() == null ? "" : url.getPath();
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-    this.firstByteNanos = config.firstByteTimeout().toNanos();
+    boolean defaultPort = url.getPort() < 0 || url.getPort() == (tls ? 443 : 80);
+    this.hostHeader = defaultPort ? host : host + ":" + port;
+    this.answers = new LocalResponse.Settings(config.name(), config.firstByteTimeout().toNanos(),
+        config.streamIdleTimeout().toMillis(), speed);
     // A streaming answer holds its connection to the end, and Ollama queues what it cannot run yet
-    // itself: the pool must hold as many connections as the site accepts requests, or requests
-    // for an idle model would wait behind requests for a busy one.
-    this.client = vertx.createHttpClient(
-        new HttpClientOptions().setSsl(tls).setConnectTimeout((int) config.connectTimeout().toMillis())
-            .setKeepAlive(true).setTcpNoDelay(true).setMetricsName("ollama"),
-        new PoolOptions().setHttp1MaxSize(config.maxInflight()).setMaxWaitQueueSize(config.maxInflight()));
+    // itself: there are as many connections as requests the site has admitted, or requests for an
+    // idle model would wait behind requests for a busy one.
+    this.connections = new OllamaConnections(vertx, host, port, tls, config.connectTimeout().toMillis(),
+        IDLE_CONNECTION_MS);
   }
 
   public void onInventoryChange(Runnable hook) {
@@ -126,52 +128,54 @@ public final class OllamaBackend implements SiteBackend {
     if (!modelKey.isEmpty()) {
       onModelRequested.accept(modelKey);
     }
-    RequestOptions options = new RequestOptions()
-        .setMethod(req.method())
-        .setHost(host)
-        .setPort(port)
-        .setURI(basePath + req.uri())
-        .setConnectTimeout(config.connectTimeout().toMillis());
     long start = System.nanoTime();
-    return client.request(options)
-        .compose(creq -> {
-          // Failures reach the caller through send()'s future or the response's exception handler;
-          // without this, a reset on cancel would also be logged as an unhandled error.
-          creq.exceptionHandler(err -> { });
-          if (cancel.cancelled()) {
-            creq.reset();
-            return Future.failedFuture(Cancellation.canceled());
-          }
-          // Closing the connection is how Ollama learns the client is gone, even mid-load.
-          cancel.onCancel(creq::reset);
-          req.headers().forEach(creq::putHeader);
-          HeadWait wait = new HeadWait(creq, start, firstByteNanos);
-          LoopSweep.current(vertx, HEAD_WAITS, config.firstByteTimeout().toMillis() / 10).enter(wait);
-          return creq.send(req.body()).transform(sent -> {
-            wait.leave();
-            if (sent.failed()) {
-              // A reset by the head wait surfaces as a closed connection: say what happened.
-              return Future.failedFuture(wait.expired ? new TimeoutException("no answer head") : sent.cause());
-            }
-            onAnswerStarted.accept(System.nanoTime() - start);
-            if (!modelKey.isEmpty()) {
-              onModelAnswering.accept(modelKey);
-            }
-            LocalResponse answer = started(creq, sent.result(), release, modelKey);
-            cancel.onCancel(answer::cancel);
-            return Future.<RelayResponse>succeededFuture(answer);
-          });
-        })
+    return connections.acquire()
+        .compose(connection -> send(connection, req, release, modelKey, cancel))
         .recover(err -> {
-          release.run();
-          return Future.failedFuture(toRelayException(err, cancel));
+          // A connection Ollama (or a proxy before it) closed while idle fails the next request sent
+          // on it before anything is read: the race of every keep-alive client. Nothing was
+          // answered, so the request goes once more, on a new connection.
+          if (err instanceof LocalResponse.OllamaClosedException closed && closed.reusedConnection()
+              && !cancel.cancelled()) {
+            return connections.connect().compose(connection -> send(connection, req, release, modelKey, cancel));
+          }
+          return Future.failedFuture(err);
+        })
+        .transform(sent -> {
+          if (sent.failed()) {
+            release.run();
+            return Future.failedFuture(toRelayException(sent.cause(), cancel));
+          }
+          onAnswerStarted.accept(System.nanoTime() - start);
+          if (!modelKey.isEmpty()) {
+            onModelAnswering.accept(modelKey);
+          }
+          return Future.succeededFuture(sent.result());
         });
   }
 
-  private LocalResponse started(HttpClientRequest creq, HttpClientResponse resp, Release release, String modelKey) {
-    resp.pause();
-    return new LocalResponse(vertx, config.streamIdleTimeout().toMillis(), config.name(), creq, resp, release, speed,
-        modelKey);
+  private Future<RelayResponse> send(OllamaConnection connection, RelayRequest req, Release release, String modelKey,
+                                     Cancellation cancel) {
+    if (cancel.cancelled()) {
+      connection.reset();
+      return Future.failedFuture(Cancellation.canceled());
+    }
+    return LocalResponse.send(vertx, answers, connection, encode(req), release, modelKey, cancel);
+  }
+
+  /** The request as Ollama gets it: the client's forwarded headers and body, the site's own host and path. */
+  private FullHttpRequest encode(RelayRequest req) {
+    ByteBuf body = ((BufferInternal) req.body()).getByteBuf();
+    HttpMethod method = HttpMethod.valueOf(req.method().name());
+    DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, basePath + req.uri(),
+        body);
+    HttpHeaders headers = request.headers();
+    headers.set(HttpHeaderNames.HOST, hostHeader);
+    req.headers().forEach((name, value) -> headers.add(name, value));
+    if (body.isReadable() || (method != HttpMethod.GET && method != HttpMethod.HEAD)) {
+      headers.set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    }
+    return request;
   }
 
   private RelayException toRelayException(Throwable err, Cancellation cancel) {
@@ -202,34 +206,7 @@ public final class OllamaBackend implements SiteBackend {
   }
 
   public Future<Void> close() {
-    return client.close();
-  }
-
-  /**
-   * The wait for the head of Ollama's answer, which covers a cold model load (minutes): checked by
-   * its event loop's sweep rather than a timer per request ({@link LoopSweep}). Past the limit
-   * the request is reset, which fails {@code send()}.
-   */
-  private static final class HeadWait extends LoopSweep.Entry {
-    private final HttpClientRequest request;
-    private final long sentNanos;
-    private final long limitNanos;
-    private boolean expired;
-
-    HeadWait(HttpClientRequest request, long sentNanos, long limitNanos) {
-      this.request = request;
-      this.sentNanos = sentNanos;
-      this.limitNanos = limitNanos;
-    }
-
-    @Override
-    protected void check(long now) {
-      if (now - sentNanos >= limitNanos) {
-        expired = true;
-        leave();
-        request.reset();
-      }
-    }
+    return connections.close();
   }
 
   /** Gives the request's place back exactly once, however its answer ends. */
