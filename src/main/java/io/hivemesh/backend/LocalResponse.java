@@ -45,7 +45,10 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
   /** The connection closed between the head and {@link #start}: the answer fails once started. */
   private boolean lostBeforeStart;
   private boolean expired;
-  private long lastData;
+  /** Data (or a resume) since the last sweep: a flag, not a clock read per chunk. */
+  private boolean heard;
+  /** When a sweep last found the answer silent after hearing from it. */
+  private long quietSince;
   private BodySink sink;
   /** Ollama's final statistics line, once the answer has ended: what {@link SiteSpeed} learns from. */
   private Buffer lastChunk;
@@ -106,7 +109,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
 
   @Override
   public void data(Buffer chunk) {
-    lastData = System.nanoTime();
+    heard = true;
     lastChunk = chunk;
     sink.write(chunk);
   }
@@ -157,7 +160,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
       }
       return;
     }
-    lastData = System.nanoTime();
+    heard = true;
     LoopSweep.current(vertx, SILENCES, settings.idleMs() / 10).enter(this);
     connection.resume();
   }
@@ -176,7 +179,16 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
       }
       return;
     }
-    if (done || paused || now - lastData < settings.idleMs() * 1_000_000) {
+    if (done) {
+      return;
+    }
+    if (heard || paused) {
+      // Silence is counted from the first sweep that finds none: at most one sweep (a tenth of the limit) late.
+      heard = false;
+      quietSince = now;
+      return;
+    }
+    if (now - quietSince < settings.idleMs() * 1_000_000) {
       return;
     }
     if (finish()) {
@@ -208,7 +220,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
   public void resume() {
     if (!done) {
       paused = false;
-      lastData = System.nanoTime();
+      heard = true;
       connection.resume();
     }
   }
