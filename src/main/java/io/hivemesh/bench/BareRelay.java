@@ -12,11 +12,12 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
 /**
- * A reference peer for the overhead scenario, not part of the mesh: the least a Vert.x relay can do
- * (one event loop, the node's transport and JVM flags, body read, one pooled request to the
- * backend, the answer piped back chunk by chunk) with no routing, security, limits or metrics. The
- * gap between it and the node's local path is what the mesh's own work costs; the gap between it and
- * nginx is the framework's. Run by {@link Rig} as {@code BareRelay PORT HOST:PORT}.
+ * A reference peer for the overhead scenario, not part of the mesh: the least a relay on Vert.x's
+ * HTTP server and client can do (one event loop, the node's transport and JVM flags, body read, one
+ * pooled request to the backend, the answer piped back chunk by chunk) with no routing, security,
+ * limits or metrics. The gap between it and nginx is the framework's. The node's relay to Ollama
+ * does without the Vert.x client (its own connections, {@code OllamaConnections}), so the node can
+ * cost less than this relay on its client side while it pays for the mesh's own work. Run by {@link Rig} as {@code BareRelay PORT HOST:PORT}.
  */
 public final class BareRelay {
 
