@@ -170,8 +170,9 @@ public final class OllamaBackend implements SiteBackend {
     DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, basePath + req.uri(),
         body);
     HttpHeaders headers = request.headers();
-    headers.set(HttpHeaderNames.HOST, hostHeader);
     req.headers().forEach((name, value) -> headers.add(name, value));
+    // Set after the forwarded ones, so whatever a peer's open carried, Ollama sees one Host: its own.
+    headers.set(HttpHeaderNames.HOST, hostHeader);
     if (body.isReadable() || (method != HttpMethod.GET && method != HttpMethod.HEAD)) {
       headers.set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
     }

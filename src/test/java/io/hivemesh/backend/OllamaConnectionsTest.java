@@ -236,9 +236,11 @@ class OllamaConnectionsTest {
   @Test
   void ollamaGetsTheSitesHostTheForwardedHeadersAndTheBody() {
     assertEquals(200, await(relay("/api/generate", MultiMap.caseInsensitiveMultiMap()
-        .add("content-type", "application/json").add("user-agent", "ollama-python/0.4"), new Cancellation())));
+        .add("content-type", "application/json").add("user-agent", "ollama-python/0.4")
+        .add("host", "from-a-peer:1"), new Cancellation())));
     MultiMap seen = lastHeaders;
-    assertEquals("127.0.0.1:" + ollama.actualPort(), seen.get("host"), "Ollama refuses a Host that is not its own");
+    assertEquals(List.of("127.0.0.1:" + ollama.actualPort()), seen.getAll("host"),
+        "one Host, the site's own: Ollama refuses a Host that is not");
     assertEquals("application/json", seen.get("content-type"));
     assertEquals("ollama-python/0.4", seen.get("user-agent"));
     assertEquals(String.valueOf("{\"model\":\"m\",\"prompt\":\"hi\"}".length()), seen.get("content-length"));
