@@ -87,9 +87,6 @@ public final class SiteSpeed {
   static final long MIN_LOAD_NANOS = 100_000_000L;
   /** Weight of a new answer in the averages: the last ten or so answers count. */
   private static final double WEIGHT = 0.2;
-  private static final byte[] EVAL_DURATION = FinalStats.key("\"eval_duration\":");
-  private static final byte[] EVAL_COUNT = FinalStats.key("\"eval_count\":");
-  private static final byte[] LOAD_DURATION = FinalStats.key("\"load_duration\":");
   /** Models remembered per site; past it the one that answered least lately goes (its entry is published). */
   static final int MAX_MODELS = 64;
 
@@ -106,11 +103,11 @@ public final class SiteSpeed {
   public void answered(String modelKey, Buffer lastChunk) {
     // The statistics close the final line (a long context array comes before them in /api/generate).
     FinalStats tail = FinalStats.ofTail(lastChunk);
-    long evalNanos = tail.number(EVAL_DURATION);
+    long evalNanos = tail.evalDurationNanos();
     if (evalNanos < 0) {
       return;
     }
-    answered(modelKey, tail.number(EVAL_COUNT), evalNanos, tail.number(LOAD_DURATION));
+    answered(modelKey, tail.evalCount(), evalNanos, tail.loadDurationNanos());
   }
 
   synchronized void answered(String modelKey, long evalCount, long evalNanos, long loadNanos) {

@@ -13,12 +13,6 @@ import io.vertx.core.buffer.Buffer;
  */
 final class AnswerUsage {
 
-  private static final byte[] EVAL_COUNT = FinalStats.key("\"eval_count\":");
-  private static final byte[] PROMPT_EVAL_COUNT = FinalStats.key("\"prompt_eval_count\":");
-  private static final byte[] EVAL_DURATION = FinalStats.key("\"eval_duration\":");
-  private static final byte[] PROMPT_TOKENS = FinalStats.key("\"prompt_tokens\":");
-  private static final byte[] COMPLETION_TOKENS = FinalStats.key("\"completion_tokens\":");
-
   /** The last chunks, newest in {@code last}: a statistics line split by the reads still fits. */
   private Buffer third;
   private Buffer second;
@@ -39,11 +33,11 @@ final class AnswerUsage {
 
   Counts counts() {
     FinalStats tail = FinalStats.ofTail(third, second, last);
-    long eval = tail.number(EVAL_COUNT);
-    long prompt = tail.number(PROMPT_EVAL_COUNT);
-    long nanos = tail.number(EVAL_DURATION);
-    return new Counts(prompt >= 0 ? prompt : tail.number(PROMPT_TOKENS),
-        eval >= 0 ? eval : tail.number(COMPLETION_TOKENS),
+    long eval = tail.evalCount();
+    long prompt = tail.promptEvalCount();
+    long nanos = tail.evalDurationNanos();
+    return new Counts(prompt >= 0 ? prompt : tail.promptTokens(),
+        eval >= 0 ? eval : tail.completionTokens(),
         eval > 0 && nanos > 0 ? eval * 1e9 / nanos : -1);
   }
 }

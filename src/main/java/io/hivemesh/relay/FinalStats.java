@@ -4,10 +4,12 @@ import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads the numbers an answer's final chunk reports ({@code eval_count}, {@code eval_duration},
- * {@code load_duration}, an OpenAI {@code usage}) from its last bytes, without parsing the answer
- * as JSON and without allocating: the bytes are copied into a scratch array of the calling thread
- * and scanned there.
+ * The numbers an answer's final chunk reports ({@code eval_count}, {@code eval_duration},
+ * {@code load_duration}, an OpenAI {@code usage}), read from its last bytes without parsing the
+ * answer as JSON: the bytes are copied into a scratch array of the calling thread and read once,
+ * backwards from the end, one colon at a time. Only a {@code "name":} whose name is one of these is
+ * read, so the reader never needs to know where a string starts: inside a JSON string a quote is
+ * escaped, so an unescaped {@code ":} ends a key wherever the tail begins.
  */
 public final class FinalStats {
 
@@ -16,21 +18,30 @@ public final class FinalStats {
 
   private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[TAIL_BYTES]);
 
-  /** The tail is {@code text[from, text.length)}. */
-  private final byte[] text;
-  private final int from;
+  private static final byte[][] NAMES = {ascii("eval_count"), ascii("prompt_eval_count"), ascii("eval_duration"),
+      ascii("load_duration"), ascii("prompt_tokens"), ascii("completion_tokens")};
+  private static final int EVAL_COUNT = 0;
+  private static final int PROMPT_EVAL_COUNT = 1;
+  private static final int EVAL_DURATION = 2;
+  private static final int LOAD_DURATION = 3;
+  private static final int PROMPT_TOKENS = 4;
+  private static final int COMPLETION_TOKENS = 5;
+  /** Ollama's own four: once all are read, the OpenAI names (which only stand in for them) are not needed. */
+  private static final int OLLAMA_NAMES = 4;
+  private static final int LONGEST_NAME = 17;
 
-  private FinalStats(byte[] text, int from) {
-    this.text = text;
-    this.from = from;
+  /** By name index; -1 for a name the tail does not have, or whose last value is not a number. */
+  private final long[] values = {-1, -1, -1, -1, -1, -1};
+
+  private FinalStats() {
   }
 
   /**
-   * The last {@link #TAIL_BYTES} of an answer whose last chunks are {@code chunks}, oldest first
-   * (null entries are skipped). Valid until the calling thread reads another answer's tail.
+   * What the last {@link #TAIL_BYTES} of an answer report, its last chunks being {@code chunks},
+   * oldest first (null entries are skipped). Where a name occurs more than once, the last counts.
    */
   public static FinalStats ofTail(Buffer... chunks) {
-    byte[] into = SCRATCH.get();
+    byte[] text = SCRATCH.get();
     int start = TAIL_BYTES;
     for (int i = chunks.length - 1; i >= 0 && start > 0; i--) {
       Buffer chunk = chunks[i];
@@ -38,24 +49,88 @@ public final class FinalStats {
         continue;
       }
       int n = Math.min(chunk.length(), start);
-      chunk.getBytes(chunk.length() - n, chunk.length(), into, start - n);
+      chunk.getBytes(chunk.length() - n, chunk.length(), text, start - n);
       start -= n;
     }
-    return new FinalStats(into, start);
+    FinalStats stats = new FinalStats();
+    stats.read(text, start);
+    return stats;
   }
 
-  /** A key as {@link #number} takes it: its quotes and colon included, e.g. {@code "\"eval_count\":"}. */
-  public static byte[] key(String key) {
-    return key.getBytes(StandardCharsets.US_ASCII);
+  public long evalCount() {
+    return values[EVAL_COUNT];
   }
 
-  /** The value after the last {@code key} in the tail, or -1. */
-  public long number(byte[] key) {
-    int at = lastIndexOf(key);
-    if (at < 0) {
-      return -1;
+  public long promptEvalCount() {
+    return values[PROMPT_EVAL_COUNT];
+  }
+
+  public long evalDurationNanos() {
+    return values[EVAL_DURATION];
+  }
+
+  public long loadDurationNanos() {
+    return values[LOAD_DURATION];
+  }
+
+  public long promptTokens() {
+    return values[PROMPT_TOKENS];
+  }
+
+  public long completionTokens() {
+    return values[COMPLETION_TOKENS];
+  }
+
+  /** {@code text[from, text.length)}, from its end. */
+  private void read(byte[] text, int from) {
+    int seen = 0;
+    int ollamaSeen = 0;
+    for (int colon = text.length - 1; colon >= from + 2 && ollamaSeen < OLLAMA_NAMES; colon--) {
+      if (text[colon] != ':' || text[colon - 1] != '"' || text[colon - 2] == '\\') {
+        continue;
+      }
+      int close = colon - 1;
+      int open = close - 1;
+      while (open >= from && close - open <= LONGEST_NAME + 1 && isNameByte(text[open])) {
+        open--;
+      }
+      if (open < from || text[open] != '"' || (open > from && text[open - 1] == '\\')) {
+        continue;
+      }
+      int name = nameIndex(text, open + 1, close);
+      if (name >= 0 && (seen & (1 << name)) == 0) {
+        seen |= 1 << name;
+        ollamaSeen += name < OLLAMA_NAMES ? 1 : 0;
+        values[name] = numberAt(text, colon + 1);
+      }
+      colon = open;
     }
-    int i = at + key.length;
+  }
+
+  private static boolean isNameByte(byte b) {
+    return (b >= 'a' && b <= 'z') || b == '_';
+  }
+
+  private static int nameIndex(byte[] text, int from, int to) {
+    int length = to - from;
+    names:
+    for (int i = 0; i < NAMES.length; i++) {
+      byte[] name = NAMES[i];
+      if (name.length != length) {
+        continue;
+      }
+      for (int k = 0; k < length; k++) {
+        if (text[from + k] != name[k]) {
+          continue names;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** The non-negative integer at {@code i} (after spaces), or -1. */
+  private static long numberAt(byte[] text, int i) {
     while (i < text.length && text[i] == ' ') {
       i++;
     }
@@ -68,16 +143,7 @@ public final class FinalStats {
     return digits == 0 ? -1 : value;
   }
 
-  private int lastIndexOf(byte[] key) {
-    outer:
-    for (int at = text.length - key.length; at >= from; at--) {
-      for (int k = 0; k < key.length; k++) {
-        if (text[at + k] != key[k]) {
-          continue outer;
-        }
-      }
-      return at;
-    }
-    return -1;
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 }
