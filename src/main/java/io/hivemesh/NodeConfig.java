@@ -66,6 +66,7 @@ public record NodeConfig(
       OptionSpec.of("host", "127.0.0.1", "address the Ollama-compatible HTTP port binds to"),
       OptionSpec.of("port", "11434", "HTTP port clients use (0: any free port)"),
       OptionSpec.of("ollama", "http://127.0.0.1:11435", "URL of this site's Ollama"),
+      OptionSpec.of("ollama-ca", "", "PEM certificate(s) of the CA an https --ollama is verified against (default: the JVM's trusted CAs)"),
       OptionSpec.of("cluster-name", "hive", "mesh name; nodes with another name never join"),
       OptionSpec.of("cluster-host", "127.0.0.1", "address peers reach this node at (Hazelcast and event bus)"),
       OptionSpec.of("cluster-port", "5701", "Hazelcast member port"),
@@ -161,7 +162,8 @@ public record NodeConfig(
             s.stringOr("jwt-issuer", null), s.stringOr("jwt-audience", null), s.duration("jwt-leeway"),
             s.bool("insecure-no-auth"),
             new Limits(s.integer("limit-rpm", 0, 10_000_000), s.integer("limit-concurrent", 0, 1_000_000))),
-        TlsConfig.of(s.path("tls-cert"), s.path("tls-key"), s.path("mesh-ca"), s.path("mesh-cert"), s.path("mesh-key")),
+        TlsConfig.of(s.path("tls-cert"), s.path("tls-key"), s.path("mesh-ca"), s.path("mesh-cert"), s.path("mesh-key"),
+            s.path("ollama-ca")),
         s.bool("insecure-plaintext-mesh"),
         s.duration("drain-timeout"),
         s.integer("max-queue-per-model", 1, 1_000_000),
@@ -180,6 +182,9 @@ public record NodeConfig(
     if (!config.tls.meshTls() && !config.plaintextMeshAllowed && !isLoopback(config.clusterHost)) {
       throw new ConfigException("--cluster-host " + config.clusterHost + " is reachable from other hosts: give"
           + " --mesh-ca, --mesh-cert and --mesh-key so the mesh runs inside TLS (or --insecure-plaintext-mesh)");
+    }
+    if (config.tls.ollamaCa() != null && !"https".equals(config.ollama.getScheme())) {
+      throw new ConfigException("--ollama-ca: only for an https --ollama, got " + config.ollama);
     }
     if (config.entryTtl.compareTo(config.publishInterval.multipliedBy(2)) < 0) {
       throw new ConfigException("--entry-ttl: must be at least twice --publish-interval ("

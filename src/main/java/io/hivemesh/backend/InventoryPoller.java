@@ -68,8 +68,8 @@ public final class InventoryPoller {
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     this.inventory = new SiteInventory(config.name(), "0.0.0", List.of(), List.of());
     this.client = vertx.createHttpClient(
-        new HttpClientOptions().setSsl(tls).setConnectTimeout((int) config.connectTimeout().toMillis())
-            .setMetricsName("ollama-probe"),
+        new HttpClientOptions().setSsl(tls).setTrustOptions(tls ? config.tls().ollamaTrust() : null)
+            .setConnectTimeout((int) config.connectTimeout().toMillis()).setMetricsName("ollama-probe"),
         new PoolOptions().setHttp1MaxSize(2).setMaxWaitQueueSize(8));
   }
 

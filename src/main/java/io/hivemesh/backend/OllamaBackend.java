@@ -67,8 +67,8 @@ public final class OllamaBackend implements SiteBackend {
     // A streaming answer holds its connection to the end, and Ollama queues what it cannot run yet
     // itself: there are as many connections as requests the site has admitted, or requests for an
     // idle model would wait behind requests for a busy one.
-    this.connections = new OllamaConnections(vertx, host, port, tls, config.connectTimeout().toMillis(),
-        IDLE_CONNECTION_MS);
+    this.connections = new OllamaConnections(vertx, host, port, tls, config.tls().ollamaTrust(),
+        config.connectTimeout().toMillis(), IDLE_CONNECTION_MS);
   }
 
   public void onInventoryChange(Runnable hook) {

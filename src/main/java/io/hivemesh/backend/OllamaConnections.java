@@ -8,6 +8,7 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.TrustOptions;
 import java.util.ArrayDeque;
 
 /**
@@ -29,8 +30,12 @@ final class OllamaConnections {
   private final ConnectOptions target;
   private final long idleMs;
 
-  /** {@code host} as a URL has it (an IPv6 literal in brackets). */
-  OllamaConnections(Vertx vertx, String host, int port, boolean tls, long connectTimeoutMs, long idleMs) {
+  /**
+   * {@code host} as a URL has it (an IPv6 literal in brackets); {@code trust} is what an https
+   * Ollama's certificate is verified against (null: the JVM's trusted CAs).
+   */
+  OllamaConnections(Vertx vertx, String host, int port, boolean tls, TrustOptions trust, long connectTimeoutMs,
+                    long idleMs) {
     this.vertx = vertx;
     this.idleMs = idleMs;
     String address = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
@@ -38,7 +43,7 @@ final class OllamaConnections {
         .setSsl(tls).setMetricsName("ollama");
     this.target = new ConnectOptions().setHost(address).setPort(port).setSsl(tls);
     if (tls) {
-      options.setHostnameVerificationAlgorithm("HTTPS");
+      options.setHostnameVerificationAlgorithm("HTTPS").setTrustOptions(trust);
       if (address.chars().anyMatch(Character::isLetter) && !address.contains(":")) {
         target.setSniServerName(address);
       }

@@ -301,7 +301,8 @@ class OllamaConnectionsTest {
 
   @Test
   void anIdleConnectionIsClosedAfterTheIdleLimit() {
-    OllamaConnections connections = new OllamaConnections(vertx, "127.0.0.1", ollama.actualPort(), false, 5000, 200);
+    OllamaConnections connections = new OllamaConnections(vertx, "127.0.0.1", ollama.actualPort(), false, null, 5000,
+        200);
     Promise<Void> used = Promise.promise();
     loop.runOnContext(v -> connections.acquire().onComplete(acquired -> {
       OllamaConnection connection = acquired.result();

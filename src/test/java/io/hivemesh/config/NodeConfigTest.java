@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hivemesh.NodeConfig;
+import io.hivemesh.security.MeshPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,6 +106,19 @@ class NodeConfigTest {
     assertEquals(11434, c.port());
     Files.writeString(file, "");
     assertEquals(11434, parse(Map.of(), "--config", file.toString(), "--name", "a").port());
+  }
+
+  @Test
+  void ollamaCaIsForAnHttpsOllamaAndMustBeAReadableCertificate(@TempDir Path dir) {
+    MeshPki.create(dir, List.of("ollama"), List.of(), Duration.ofDays(1));
+    String ca = dir.resolve("ca.crt").toString();
+    assertEquals(dir.resolve("ca.crt"), parse(Map.of(), "--name", "a", "--ollama", "https://gpu-1:443",
+        "--ollama-ca", ca).tls().ollamaCa());
+    assertEquals("--ollama-ca: only for an https --ollama, got http://127.0.0.1:11435",
+        error(Map.of(), "--name", "a", "--ollama-ca", ca));
+    String missing = error(Map.of(), "--name", "a", "--ollama", "https://gpu-1", "--ollama-ca",
+        dir.resolve("nope.crt").toString());
+    assertTrue(missing.startsWith("--ollama-ca: "), missing);
   }
 
   @Test
