@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -44,7 +45,7 @@ final class BodyReader implements Pipeline.Step {
       x.fail(new VertxException("the request body was consumed before it could be read", true));
       return;
     }
-    String expect = req.getHeader("Expect");
+    String expect = req.getHeader(HttpHeaders.EXPECT);
     if (expect != null) {
       if (!"100-continue".equalsIgnoreCase(expect.trim())) {
         // As Go's server (and so Ollama) answers any other expectation.
@@ -65,7 +66,7 @@ final class BodyReader implements Pipeline.Step {
   }
 
   private static long declaredLength(HttpServerRequest req) {
-    String v = req.getHeader("Content-Length");
+    String v = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (v == null) {
       return -1;
     }

@@ -20,6 +20,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -41,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
 
   public static final String NODE_HEADER = "X-Hive-Node";
+  /** {@link #NODE_HEADER} as a header map looks it up without hashing it again. */
+  static final CharSequence NODE_HEADER_NAME = HttpHeaders.createOptimized(NODE_HEADER);
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final String JSON = "application/json; charset=utf-8";
 
@@ -286,7 +289,7 @@ public final class HttpApi {
     String modelKey = ModelName.key(model);
     observer.model(x.trace, modelKey);
     AuthException refused = AccessControl.mayUse(x, model);
-    String pinned = x.request.getHeader(NODE_HEADER);
+    String pinned = x.request.getHeader(NODE_HEADER_NAME);
     if (refused == null && pinned != null && !pinned.isBlank() && !x.caller.has(Scope.ADMIN)) {
       refused = AccessControl.missing(Scope.ADMIN);
     }
@@ -301,7 +304,7 @@ public final class HttpApi {
   }
 
   private void manage(Exchange x, Runnable next) {
-    String site = x.request.getHeader(NODE_HEADER);
+    String site = x.request.getHeader(NODE_HEADER_NAME);
     if (site == null || site.isBlank()) {
       OllamaErrors.send(x.response, 400,
           "model management needs the " + NODE_HEADER + " header naming the site to change", false);
@@ -321,7 +324,7 @@ public final class HttpApi {
 
   private static RelayRequest relayRequest(HttpServerRequest request, Buffer body) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-    for (String name : RelayRequest.FORWARDED_HEADERS) {
+    for (CharSequence name : RelayRequest.FORWARDED_HEADERS) {
       String v = request.getHeader(name);
       if (v != null) {
         headers.add(name, v);

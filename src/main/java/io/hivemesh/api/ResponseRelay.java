@@ -6,6 +6,7 @@ import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
@@ -46,9 +47,9 @@ final class ResponseRelay implements BodySink {
     this.context = Vertx.currentContext();
     this.trace = trace;
     this.answer = answer;
-    String type = answer.headers().get("content-type");
+    String type = answer.headers().get(HttpHeaders.CONTENT_TYPE);
     this.sse = type != null && type.startsWith("text/event-stream");
-    this.sized = contentLength(answer.headers().get("content-length"));
+    this.sized = contentLength(answer.headers().get(HttpHeaders.CONTENT_LENGTH));
   }
 
   private static long contentLength(String header) {
@@ -64,8 +65,8 @@ final class ResponseRelay implements BodySink {
     trace.site(answer.site());
     out.setStatusCode(answer.status());
     out.headers().addAll(answer.headers());
-    out.putHeader("X-Hive-Node", answer.site());
-    if (!out.headers().contains("content-length")) {
+    out.putHeader(HttpApi.NODE_HEADER_NAME, answer.site());
+    if (!out.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       out.setChunked(true);
     }
     out.closeHandler(v -> relay.clientGone());

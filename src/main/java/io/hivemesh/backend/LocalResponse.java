@@ -7,11 +7,13 @@ import io.hivemesh.relay.LoopSweep;
 import io.hivemesh.relay.RelayResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -84,9 +86,9 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
   }
 
   /** Compared in place: lower-casing every header name of every answer would be a string each. */
-  private static boolean isHopByHop(String name) {
+  private static boolean isHopByHop(CharSequence name) {
     for (String h : HOP_BY_HOP) {
-      if (h.equalsIgnoreCase(name)) {
+      if (AsciiString.contentEqualsIgnoreCase(h, name)) {
         return true;
       }
     }
@@ -98,7 +100,10 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
     leave();
     status = answerHead.status().code();
     headers = MultiMap.caseInsensitiveMultiMap();
-    for (Map.Entry<String, String> h : answerHead.headers()) {
+    // The decoder's names as it made them (ASCII strings that keep their hash), not copied into Strings.
+    Iterator<Map.Entry<CharSequence, CharSequence>> each = answerHead.headers().iteratorCharSequence();
+    while (each.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> h = each.next();
       if (!isHopByHop(h.getKey())) {
         headers.add(h.getKey(), h.getValue());
       }

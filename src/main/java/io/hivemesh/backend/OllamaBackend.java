@@ -20,6 +20,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.net.ConnectException;
 import java.net.URI;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -170,7 +172,16 @@ public final class OllamaBackend implements SiteBackend {
     DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, basePath + req.uri(),
         body);
     HttpHeaders headers = request.headers();
-    req.headers().forEach((name, value) -> headers.add(name, value));
+    if (req.headers() instanceof HttpHeaders forwarded) {
+      // Vert.x's header maps are Netty's: names go across as the ASCII strings they are, not as new Strings.
+      Iterator<Map.Entry<CharSequence, CharSequence>> each = forwarded.iteratorCharSequence();
+      while (each.hasNext()) {
+        Map.Entry<CharSequence, CharSequence> h = each.next();
+        headers.add(h.getKey(), h.getValue());
+      }
+    } else {
+      req.headers().forEach((name, value) -> headers.add(name, value));
+    }
     // Set after the forwarded ones, so whatever a peer's open carried, Ollama sees one Host: its own.
     headers.set(HttpHeaderNames.HOST, hostHeader);
     if (body.isReadable() || (method != HttpMethod.GET && method != HttpMethod.HEAD)) {

@@ -1,6 +1,7 @@
 package io.hivemesh.observe;
 
 import io.hivemesh.security.Caller;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -18,6 +19,7 @@ public final class RequestObserver {
   public static final String ACCESS_LOGGER = "io.hivemesh.access";
   private static final Logger access = LoggerFactory.getLogger(ACCESS_LOGGER);
   public static final String REQUEST_ID_HEADER = "X-Request-Id";
+  private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized(REQUEST_ID_HEADER);
   /** Paths a load balancer, Prometheus or the page hit every few seconds: counted, not logged. */
   private static final Set<String> QUIET = Set.of("/hive/health", "/hive/ready", "/metrics", "/hive/mesh");
   private static final Set<String> ENDPOINTS = Set.of("/", "/api/version", "/api/tags", "/api/ps", "/api/generate",
@@ -35,7 +37,7 @@ public final class RequestObserver {
 
   /** A request's headers are in; {@link #finish} is for when its response has ended. */
   public RequestTrace begin(HttpServerRequest request) {
-    return new RequestTrace(requestId(request.getHeader(REQUEST_ID_HEADER)), endpoint(request.path()));
+    return new RequestTrace(requestId(request.getHeader(REQUEST_ID)), endpoint(request.path()));
   }
 
   /** Which model the request is for, once its body says so. */

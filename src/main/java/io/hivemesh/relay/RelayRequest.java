@@ -2,7 +2,9 @@ package io.hivemesh.relay;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import java.util.List;
 
 /**
  * A client request as it is relayed to one site's Ollama: the body travels untouched, so the
@@ -15,6 +17,10 @@ import io.vertx.core.http.HttpMethod;
  */
 public record RelayRequest(HttpMethod method, String uri, MultiMap headers, Buffer body) {
 
-  /** Request headers that carry meaning to Ollama; everything else is hop-by-hop or the client's business. */
-  public static final String[] FORWARDED_HEADERS = {"content-type", "accept", "user-agent", "accept-language"};
+  /**
+   * Request headers that carry meaning to Ollama; everything else is hop-by-hop or the client's
+   * business. Netty's ASCII names: a map lookup by one does not hash the name again.
+   */
+  public static final List<CharSequence> FORWARDED_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.ACCEPT,
+      HttpHeaders.USER_AGENT, HttpHeaders.ACCEPT_LANGUAGE);
 }
