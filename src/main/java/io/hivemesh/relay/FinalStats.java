@@ -2,6 +2,7 @@ package io.hivemesh.relay;
 
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The numbers an answer's final chunk reports ({@code eval_count}, {@code eval_duration},
@@ -16,7 +17,8 @@ public final class FinalStats {
   /** Enough for Ollama's final statistics line or an OpenAI usage object (and the {@code [DONE]} after it). */
   public static final int TAIL_BYTES = 768;
 
-  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[TAIL_BYTES]);
+  /** Each thread's reader: an answer's end is read on every request, and reading it allocates nothing. */
+  private static final ThreadLocal<FinalStats> READER = ThreadLocal.withInitial(FinalStats::new);
 
   private static final byte[][] NAMES = {ascii("eval_count"), ascii("prompt_eval_count"), ascii("eval_duration"),
       ascii("load_duration"), ascii("prompt_tokens"), ascii("completion_tokens")};
@@ -30,8 +32,9 @@ public final class FinalStats {
   private static final int OLLAMA_NAMES = 4;
   private static final int LONGEST_NAME = 17;
 
+  private final byte[] text = new byte[TAIL_BYTES];
   /** By name index; -1 for a name the tail does not have, or whose last value is not a number. */
-  private final long[] values = {-1, -1, -1, -1, -1, -1};
+  private final long[] values = new long[NAMES.length];
 
   private FinalStats() {
   }
@@ -39,9 +42,11 @@ public final class FinalStats {
   /**
    * What the last {@link #TAIL_BYTES} of an answer report, its last chunks being {@code chunks},
    * oldest first (null entries are skipped). Where a name occurs more than once, the last counts.
+   * The calling thread's reader: valid until that thread reads another answer's tail.
    */
   public static FinalStats ofTail(Buffer... chunks) {
-    byte[] text = SCRATCH.get();
+    FinalStats stats = READER.get();
+    byte[] text = stats.text;
     int start = TAIL_BYTES;
     for (int i = chunks.length - 1; i >= 0 && start > 0; i--) {
       Buffer chunk = chunks[i];
@@ -52,7 +57,7 @@ public final class FinalStats {
       chunk.getBytes(chunk.length() - n, chunk.length(), text, start - n);
       start -= n;
     }
-    FinalStats stats = new FinalStats();
+    Arrays.fill(stats.values, -1);
     stats.read(text, start);
     return stats;
   }
