@@ -130,25 +130,7 @@ class OllamaConnectionsTest {
 
   /** One answer through the backend, relayed to its end on the test's event loop: its status. */
   private Future<Integer> relay(String path, MultiMap headers, Cancellation cancel) {
-    Promise<Integer> done = Promise.promise();
-    loop.runOnContext(v -> backend.relay(new RelayRequest(HttpMethod.POST, path, headers,
-        Buffer.buffer("{\"model\":\"m\",\"prompt\":\"hi\"}")), ModelName.key("m"), cancel).onSuccess(answer ->
-        answer.start(new BodySink() {
-          @Override
-          public void write(Buffer chunk) {
-          }
-
-          @Override
-          public void end() {
-            done.complete(answer.status());
-          }
-
-          @Override
-          public void fail(String message) {
-            done.tryFail(message);
-          }
-        })).onFailure(done::tryFail));
-    return done.future();
+    return RelayToEnd.relay(loop, backend, path, headers, cancel);
   }
 
   private int generate() {

@@ -8,19 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hivemesh.NodeConfig;
 import io.hivemesh.mesh.LocalLoad;
-import io.hivemesh.model.ModelName;
-import io.hivemesh.relay.BodySink;
 import io.hivemesh.relay.Cancellation;
 import io.hivemesh.relay.RelayException;
-import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.security.MeshPki;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -115,25 +109,7 @@ class OllamaTlsTest {
 
   /** One answer relayed to its end on an event loop: its status, or the relay's failure. */
   private Future<Integer> relay(OllamaBackend backend) {
-    Promise<Integer> done = Promise.promise();
-    loop.runOnContext(v -> backend.relay(new RelayRequest(HttpMethod.POST, "/api/generate",
-        MultiMap.caseInsensitiveMultiMap(), Buffer.buffer("{\"model\":\"m\",\"prompt\":\"hi\"}")), ModelName.key("m"),
-        new Cancellation()).onSuccess(answer -> answer.start(new BodySink() {
-          @Override
-          public void write(Buffer chunk) {
-          }
-
-          @Override
-          public void end() {
-            done.complete(answer.status());
-          }
-
-          @Override
-          public void fail(String message) {
-            done.tryFail(message);
-          }
-        })).onFailure(done::tryFail));
-    return done.future();
+    return RelayToEnd.relay(loop, backend, "/api/generate", MultiMap.caseInsensitiveMultiMap(), new Cancellation());
   }
 
   private RelayException refusal(OllamaBackend backend) {
