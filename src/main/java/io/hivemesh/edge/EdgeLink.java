@@ -158,7 +158,7 @@ public final class EdgeLink implements SiteBackend {
       int max = Math.max(1, site.getInteger("max", 1));
       load = new LocalLoad(max, Math.max(1, site.getInteger("max_per_model", max)), this::loadChanged);
       // Not the node's drain: the edge keeps serving until the node closes and the edge moves on.
-      inbox = new Inbox(vertx, config, SiteState.edgeInbox(name, attachment, 0), this, () -> closing);
+      inbox = new Inbox(vertx, config, name, SiteState.edgeInbox(name, attachment, 0), this, () -> closing);
       publisher = new EdgePublisher(vertx, context, hazelcast, view, name, attachment, config.entryTtl().toMillis(), this::state,
           () -> inventory);
       inbox.start().onSuccess(v -> {

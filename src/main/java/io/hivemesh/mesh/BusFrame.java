@@ -12,7 +12,7 @@ import java.util.Map;
  * message of the hot path; the prefix is a few fixed-width reads.
  *
  * <pre>
- * 0  version       byte   ({@link #VERSION}; a frame of another version is refused, not guessed at)
+ * 0  version       byte   ({@link #VERSION}; a frame of another version is dropped, not guessed at)
  * 1  kind          byte   ({@link Kind#code})
  * 2  flags         byte   ({@link #LAST}, {@link #RETRYABLE}, {@link #CHUNK})
  * 3  stream id     long
@@ -27,7 +27,11 @@ import java.util.Map;
  */
 final class BusFrame {
 
-  static final byte VERSION = 1;
+  /**
+   * 2: every message goes one way, the open's ack and refusal are frames to the origin's inbox
+   * (version 1 answered the open and the abandon as bus replies).
+   */
+  static final byte VERSION = 2;
 
   /** The stream ends after this frame's chunk, as an end frame with the next sequence number would say. */
   static final int LAST = 1;
@@ -39,9 +43,9 @@ final class BusFrame {
   private static final int FIXED = 19;
 
   enum Kind {
-    OPEN(1), HEAD(2), DATA(3), END(4), ERROR(5), GRANT(6), CANCEL(7), ABANDON(8), PING(9);
+    OPEN(1), HEAD(2), DATA(3), END(4), ERROR(5), GRANT(6), CANCEL(7), ABANDON(8), PING(9), ACK(10);
 
-    private static final Kind[] BY_CODE = new Kind[10];
+    private static final Kind[] BY_CODE = new Kind[11];
 
     static {
       for (Kind k : values()) {
@@ -159,11 +163,6 @@ final class BusFrame {
     } catch (IndexOutOfBoundsException e) {
       throw new IllegalArgumentException("truncated stream frame");
     }
-  }
-
-  /** Whether {@code body} is a frame rather than a bare ack (no body) or a plain answer. */
-  static boolean isFrame(Buffer body) {
-    return body != null && body.length() > 0 && body.getByte(0) == VERSION;
   }
 
   private static void appendString(Buffer out, String s) {

@@ -38,6 +38,7 @@ public final class Inbox {
   private final Vertx vertx;
   private final EventBus bus;
   private final NodeConfig config;
+  private final String site;
   private final String address;
   private final SiteBackend backend;
   private final Map<Long, RemoteStream> outgoing = new HashMap<>();
@@ -54,6 +55,8 @@ public final class Inbox {
   };
   /** Opens sent and not yet answered, each for {@code connect-timeout}. */
   private final FixedTimeouts<RemoteStream> ackTimeouts;
+  /** Opens whose ack timed out, waiting for the site to say it stopped: {@value RemoteStream#ABANDON_WAIT} ack timeouts. */
+  private final FixedTimeouts<RemoteStream> abandonWaits;
   /** Opens served whose ack is held back, each for {@link #ackHoldMs()}. */
   private final FixedTimeouts<ServedStream> ackHolds;
   private MessageConsumer<Buffer> consumer;
@@ -61,19 +64,22 @@ public final class Inbox {
   private long sweepTimer = -1;
 
   public Inbox(Vertx vertx, NodeConfig config, int loop, SiteBackend backend, BooleanSupplier draining) {
-    this(vertx, config, SiteState.nodeInbox(config.name(), loop), backend, draining);
+    this(vertx, config, config.name(), SiteState.nodeInbox(config.name(), loop), backend, draining);
   }
 
-  /** An inbox at {@code address} serving from {@code backend}: how a node hosts an edge site's streams. */
-  public Inbox(Vertx vertx, NodeConfig config, String address, SiteBackend backend, BooleanSupplier draining) {
+  /** Site {@code site}'s inbox at {@code address}, serving from {@code backend}: how a node hosts an edge site's streams. */
+  public Inbox(Vertx vertx, NodeConfig config, String site, String address, SiteBackend backend, BooleanSupplier draining) {
     this.draining = draining;
     this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.config = config;
+    this.site = site;
     this.address = address;
     this.backend = backend;
     this.ackTimeouts = new FixedTimeouts<>(vertx, config.connectTimeout().toMillis(), RemoteStream::awaitingAck,
         RemoteStream::ackTimedOut);
+    this.abandonWaits = new FixedTimeouts<>(vertx, RemoteStream.ABANDON_WAIT * config.connectTimeout().toMillis(),
+        RemoteStream::awaitingAck, RemoteStream::abandonTimedOut);
     this.ackHolds = new FixedTimeouts<>(vertx, ackHoldMs(), ServedStream::ackHeld, ServedStream::ack);
   }
 
@@ -89,6 +95,7 @@ public final class Inbox {
   public Future<Void> stop() {
     vertx.cancelTimer(sweepTimer);
     ackTimeouts.clear();
+    abandonWaits.clear();
     ackHolds.clear();
     new ArrayList<>(incoming.values()).forEach(ServedStream::cancel);
     new ArrayList<>(outgoing.values()).forEach(s -> s.broken("node is shutting down"));
@@ -99,16 +106,13 @@ public final class Inbox {
     return address;
   }
 
-  EventBus eventBus() {
-    return bus;
-  }
-
-  Vertx vertx() {
-    return vertx;
-  }
-
   void send(String to, BusFrame frame) {
     bus.send(to, frame.encode());
+  }
+
+  /** Sends {@code frame}; the future fails at once if no inbox is registered at {@code to}. */
+  Future<Void> deliver(String to, BusFrame frame) {
+    return bus.<Buffer>sender(to).write(frame.encode());
   }
 
   /** Runs {@code task} on this inbox's event loop once what it is doing now is done. */
@@ -118,6 +122,10 @@ public final class Inbox {
 
   void awaitAck(RemoteStream stream) {
     ackTimeouts.add(stream);
+  }
+
+  void awaitAbandon(RemoteStream stream) {
+    abandonWaits.add(stream);
   }
 
   void holdAck(ServedStream stream) {
@@ -153,7 +161,7 @@ public final class Inbox {
     RemoteStream stream = new RemoteStream(this, sid, site.name(), target, ended);
     outgoing.put(sid, stream);
     cancel.onCancel(stream::cancel);
-    return stream.open(req, modelKey, config.connectTimeout().toMillis());
+    return stream.open(req, modelKey);
   }
 
   /**
@@ -200,14 +208,14 @@ public final class Inbox {
     try {
       f = BusFrame.decode(msg.body());
     } catch (IllegalArgumentException e) {
-      refuse(msg, e.getMessage());
+      dropUnreadable(e.getMessage());
       return;
     }
     if (f.kind == null) {
       return; // a kind from a newer peer: ignored
     }
     switch (f.kind) {
-      case OPEN -> serve(f, msg);
+      case OPEN -> serve(f);
       case PING -> msg.reply(Buffer.buffer());
       case GRANT -> {
         ServedStream s = incoming.get(f.from + '/' + f.sid);
@@ -221,7 +229,7 @@ public final class Inbox {
           s.cancel();
         }
       }
-      case ABANDON -> abandon(f.from + '/' + f.sid, msg);
+      case ABANDON -> abandon(f);
       default -> {
         RemoteStream s = outgoing.get(f.sid);
         if (s != null) {
@@ -235,53 +243,58 @@ public final class Inbox {
   }
 
   /**
-   * A message that is not a frame this node reads (a peer of another release, or garbage): an open
-   * fails at once, so its origin tries elsewhere instead of waiting out its ack; the rest are dropped.
+   * A message that is not a frame of this release's: inbox addresses carry the frames' version, so
+   * only a peer's bug or garbage gets here. Dropped; an origin's ack timeout covers an open.
    */
-  private void refuse(Message<Buffer> msg, String why) {
-    if (msg.replyAddress() != null) {
-      msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' cannot read the request: " + why);
-    }
+  private void dropUnreadable(String why) {
     if (!refusedOnce) {
       refusedOnce = true;
       log.warn("dropping bus messages this node cannot read ({}); are all nodes on the same release?", why);
     }
   }
 
-  private void serve(BusFrame open, Message<Buffer> msg) {
+  private void serve(BusFrame open) {
     String modelKey = open.model;
     if (draining.getAsBoolean()) {
       // Peers learn of the drain within milliseconds; until then their opens go back to be retried elsewhere.
-      msg.fail(BusProtocol.BUSY, "site '" + config.name() + "' is draining");
+      refuse(open, BusProtocol.BUSY, "site '" + site + "' is draining");
       return;
     }
     if (!backend.tryAcquire(modelKey)) {
-      msg.fail(BusProtocol.BUSY, backend.whyFull(modelKey));
+      refuse(open, BusProtocol.BUSY, backend.whyFull(modelKey));
       return;
     }
     String key = open.from + '/' + open.sid;
     Cancellation cancel = new Cancellation();
     ServedStream stream = new ServedStream(this, key, open.from, open.sid, open.value, cancel);
-    stream.holdAck(msg);
+    stream.holdAck();
     incoming.put(key, stream);
     RelayRequest req = new RelayRequest(HttpMethod.valueOf(open.method), open.uri, open.headers, open.payload);
     backend.relayAcquired(req, modelKey, cancel).onComplete(stream::onResponse);
   }
 
+  /** Turns an open down before anything started: the origin may try another site. */
+  private void refuse(BusFrame open, int status, String why) {
+    send(open.from, new BusFrame(BusFrame.Kind.ERROR, open.sid, address).value(status).flag(BusFrame.RETRYABLE)
+        .payload(Buffer.buffer(why)));
+  }
+
   /**
-   * The origin gave up waiting for our ack: stop unless our first frame is already out. The open
-   * came before this on the same connection, so a stream never seen was never started.
+   * The origin gave up waiting for our ack: stop unless our first frame is already out (then it is
+   * the answer, and nothing more is sent). The open came before this on the same connection, so a
+   * stream never seen was never started.
    */
-  private void abandon(String key, Message<Buffer> msg) {
+  private void abandon(BusFrame f) {
+    String key = f.from + '/' + f.sid;
     ServedStream s = incoming.get(key);
     boolean started = s != null ? s.headSent() : recentlyServed.getOrDefault(key, false);
-    if (s != null && !started) {
-      s.cancel();
-    } else if (s != null) {
-      // Its first frame waits for the end of this turn: the open's reply must still come first.
-      s.ack();
+    if (started) {
+      return;
     }
-    msg.reply(Buffer.buffer(started ? BusProtocol.STARTED : BusProtocol.STOPPED));
+    if (s != null) {
+      s.cancel();
+    }
+    refuse(f, 504, "site '" + site + "' did not acknowledge the request in time");
   }
 
   /**

@@ -5,9 +5,8 @@ import io.hivemesh.relay.RelayRequest;
 import io.hivemesh.relay.RelayResponse;
 import io.hivemesh.relay.WindowedResponse;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 
 /**
  * The origin's end of a request served by a peer: it opens the stream and turns the peer's bus
@@ -26,10 +25,8 @@ final class RemoteStream extends WindowedResponse {
   private final Runnable onFinish;
 
   private int nextSeq;
-  /** Whether the open was answered (its ack, a frame, or a failure). */
+  /** Whether a frame of the site's came: its ack, its refusal, or its answer. */
   private boolean openAnswered;
-  private long ackTimeoutMs;
-  private boolean abandoning;
   final long openedAt;
   long lastActivity;
 
@@ -45,102 +42,66 @@ final class RemoteStream extends WindowedResponse {
   }
 
   /**
-   * Sends the open. Its reply is the site's ack, or, for an answer the site had whole within its
-   * ack hold, that answer's only frame. So the reply must not be dropped at the ack timeout, as the
-   * bus drops a late reply: the ack timeout runs here, and the bus waits for the reply as long as
-   * this stream may still take it. The site replies to the open before it answers an abandon (one
-   * connection, in order), and without that answer the stream is given up {@value #ABANDON_WAIT}
-   * ack timeouts after the first; one more ack timeout is the margin.
+   * Sends the open. The site answers with frames to this node's inbox only: an ack, its refusal, or
+   * the answer itself. Nothing waits on the bus for a reply: the inbox runs the ack timeout, and a
+   * site with no inbox registered (gone, or of another release) fails the send at once.
    */
-  Future<RelayResponse> open(RelayRequest req, String modelKey, long ackTimeoutMs) {
+  Future<RelayResponse> open(RelayRequest req, String modelKey) {
     BusFrame open = frame(BusFrame.Kind.OPEN).value(BusProtocol.WINDOW).payload(req.body());
     open.method = req.method().name();
     open.uri = req.uri();
     open.model = modelKey;
     open.headers = req.headers();
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout((2 + ABANDON_WAIT) * ackTimeoutMs);
-    this.ackTimeoutMs = ackTimeoutMs;
     inbox.awaitAck(this);
-    inbox.eventBus().<Buffer>request(target, open.encode(), opts).onComplete(ar -> {
-      openAnswered = true;
-      if (ar.failed()) {
-        openFailed(ar.cause(), ackTimeoutMs);
-      } else if (!finished() && BusFrame.isFrame(ar.result().body())) {
-        onFrame(ar.result().body());
-      }
-    });
+    inbox.deliver(target, open).onFailure(this::openFailed);
     return head();
   }
 
-  /** Whether the ack timeout still runs for this stream: its open unanswered, no frame received. */
+  /** Whether the ack timeout still runs for this stream: no frame of the site's has come. */
   boolean awaitingAck() {
     return !openAnswered && !finished() && !headReceived();
-  }
-
-  void ackTimedOut() {
-    abandon(ackTimeoutMs);
-  }
-
-  private void openFailed(Throwable err, long ackTimeoutMs) {
-    if (finished() || headReceived()) {
-      return;
-    }
-    if (err instanceof ReplyException re) {
-      switch (re.failureType()) {
-        case RECIPIENT_FAILURE -> abort(new RelayException(re.failureCode(), re.getMessage(), true));
-        case NO_HANDLERS -> abort(new RelayException(502, "site '" + site + "' is not reachable", true));
-        // The reply timeout: the ack timeout ran out long before, and the abandon decides.
-        default -> {
-          if (!abandoning) {
-            abandon(ackTimeoutMs);
-          }
-        }
-      }
-    } else {
-      abort(new RelayException(502, "site '" + site + "': " + err.getMessage(), true));
-    }
   }
 
   /**
    * The ack is late, but the site may be serving all the same: another site may take the request
    * only once this one says it stopped before its first frame, or stays silent to this question too
    * for {@value #ABANDON_WAIT}× the ack timeout. A site that is gone rather than slow ends the wait
-   * sooner: the membership change breaks its streams.
+   * sooner: the membership change breaks its streams. A site that has started sends no answer: its
+   * head is on the way.
    */
-  private void abandon(long ackTimeoutMs) {
-    abandoning = true;
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(ABANDON_WAIT * ackTimeoutMs);
-    inbox.eventBus().<Buffer>request(target, frame(BusFrame.Kind.ABANDON).encode(), opts).onComplete(ar -> {
-      if (finished() || headReceived()) {
-        return;
-      }
-      if (ar.succeeded() && BusProtocol.STARTED.equals(String.valueOf(ar.result().body()))) {
-        return; // its head is on the way; the sweep ends the stream if it never comes
-      }
-      abort(new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true));
-    });
+  void ackTimedOut() {
+    inbox.send(target, frame(BusFrame.Kind.ABANDON));
+    inbox.awaitAbandon(this);
+  }
+
+  void abandonTimedOut() {
+    abort(new RelayException(504, "site '" + site + "' did not acknowledge the request in time", true));
+  }
+
+  private void openFailed(Throwable err) {
+    if (openAnswered || finished() || headReceived()) {
+      return;
+    }
+    if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+      abort(new RelayException(502, "site '" + site + "' is not reachable", true));
+    } else {
+      abort(new RelayException(502, "site '" + site + "': " + err.getMessage(), true));
+    }
   }
 
   // ---- frames from the serving site ----
 
-  /** A frame of this stream, as the bus brought it: a reply to the open, or through the inbox. */
-  void onFrame(Buffer body) {
-    BusFrame f;
-    try {
-      f = BusFrame.decode(body);
-    } catch (IllegalArgumentException e) {
-      broken("site '" + site + "' sent an unreadable frame: " + e.getMessage());
-      return;
-    }
-    onFrame(f);
-  }
-
+  /** A frame of this stream, through the inbox. Any frame of the site's answers the open. */
   void onFrame(BusFrame f) {
     lastActivity = System.nanoTime();
+    openAnswered = true;
     if (f.kind == null) {
       return; // a kind from a newer peer: ignored
     }
     switch (f.kind) {
+      case ACK -> {
+        // The site holds the request: its head comes when its Ollama answers.
+      }
       case HEAD -> {
         boolean chunk = f.has(BusFrame.CHUNK);
         if (!chunk || inSequence(f)) {

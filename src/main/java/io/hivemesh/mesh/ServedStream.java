@@ -6,7 +6,6 @@ import io.hivemesh.relay.RelayException;
 import io.hivemesh.relay.RelayResponse;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 
 /**
  * The serving site's end of a request relayed from another node: feeds the local Ollama's answer
@@ -33,8 +32,8 @@ final class ServedStream implements BodySink {
    */
   private BusFrame heldFrame;
   private boolean flushQueued;
-  /** The open, its reply held back: the whole answer may still fit in it. */
-  private Message<Buffer> unanswered;
+  /** Whether the open still waits for its ack, held back: the answer's first frame may come soon and be it. */
+  private boolean ackHeld;
 
   ServedStream(Inbox inbox, String key, String origin, long sid, int credit, Cancellation cancellation) {
     this.cancellation = cancellation;
@@ -45,42 +44,30 @@ final class ServedStream implements BodySink {
     this.credit = credit;
   }
 
-  /** Replies to {@code open} with this stream's only frame if there is one within the inbox's ack hold, else with an ack. */
-  void holdAck(Message<Buffer> open) {
-    unanswered = open;
+  /**
+   * Holds the ack for the inbox's ack hold: a frame sent by then acks the open, so a short answer
+   * crosses the bus as one message.
+   */
+  void holdAck() {
+    ackHeld = true;
     inbox.holdAck(this);
   }
 
   boolean ackHeld() {
-    return unanswered != null;
+    return ackHeld;
   }
 
-  /** Answers the open with a plain ack, if it is still unanswered. */
+  /** The ack hold is over and no frame went out: the origin is told its open is held. */
   void ack() {
-    Message<Buffer> open = takeUnanswered();
-    if (open != null) {
-      open.reply(null);
+    if (ackHeld) {
+      ackHeld = false;
+      inbox.send(origin, frame(BusFrame.Kind.ACK));
     }
   }
 
-  /** The open if its reply is still held back, no longer held after this call; else null. */
-  private Message<Buffer> takeUnanswered() {
-    Message<Buffer> open = unanswered;
-    unanswered = null;
-    return open;
-  }
-
-  /**
-   * Every frame to the origin leaves here. The stream's last frame, when nothing went before it and
-   * the open is still unanswered, is the reply: one bus message for the ack and the whole answer.
-   */
+  /** Every frame to the origin leaves here; the first is the open's ack too. */
   private void send(BusFrame frame) {
-    Message<Buffer> open = done ? takeUnanswered() : null;
-    if (open != null) {
-      open.reply(frame.encode());
-      return;
-    }
-    ack();
+    ackHeld = false;
     inbox.send(origin, frame);
   }
 
@@ -211,9 +198,8 @@ final class ServedStream implements BodySink {
   void cancel() {
     if (!done) {
       heldFrame = null;
+      ackHeld = false;
       finish();
-      // An origin still waiting for the reply to its open learns of it at once.
-      ack();
       // Before the head this stops the Ollama request mid-load; after it, the relayed answer.
       cancellation.cancel();
       if (response != null) {

@@ -17,14 +17,14 @@ class SiteStateTest {
     SiteState node = new SiteState("lab", "n1", 2, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0);
     assertFalse(node.toJson().containsKey("via"));
     assertEquals(node, SiteState.fromJson(node.toJson()));
-    assertEquals("hive.v1.site.lab.1", node.inbox(1));
+    assertEquals("hive.v2.site.lab.1", node.inbox(1));
   }
 
   @Test
   void anEdgesEntryNamesItsNodeAndAnAddressOfItsAttachment() {
     SiteState edge = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-1", 0);
     assertEquals(edge, SiteState.fromJson(edge.toJson()));
-    assertEquals("hive.v1.edge.laptop.att-1.0", edge.inbox(0));
+    assertEquals("hive.v2.edge.laptop.att-1.0", edge.inbox(0));
     SiteState again = new SiteState("laptop", "n1", 1, true, false, 1, 8, 8, 0, Map.of(), Set.of(), 0, 0, 0, "a", "att-2", 0);
     assertNotEquals(edge.inbox(0), again.inbox(0), "a new attachment never reuses the old one's inbox");
   }
