@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * own, joined over a bridge: the mesh as it runs across machines, secured as shipped (client
  * tokens, HTTPS, mutual TLS between nodes), with every byte on the wire between hosts captured.
  * A fourth host is the outside: a client of every node, and a node whose certificate comes from
- * another CA.
+ * another CA. Host 3's Ollama answers HTTPS only (as one behind a TLS-terminating proxy would),
+ * with a certificate of its own CA, which its node is given with {@code --ollama-ca}.
  */
 class MultiHostIT {
 
@@ -45,6 +46,9 @@ class MultiHostIT {
   private static final Map<Integer, String> OWN_MODEL = Map.of(1, "llama3.2", 2, "mistral", 3, "nomic-embed-text");
   private static final String PROMPT = "what crosses the wire between hosts";
   private static final int OUTSIDE = 4;
+  /** The host whose Ollama serves HTTPS. */
+  private static final int TLS_OLLAMA = 3;
+  private static final Path OLLAMA_PKI = LOGS.resolve("ollama-pki");
   private static MeshKeys keys;
   /** The rogue's: the mesh's JWT secret, but a certificate from another CA. */
   private static MeshKeys rogueKeys;
@@ -66,6 +70,11 @@ class MultiHostIT {
         processes.get(2 * (h - 1) + 1).awaitListening(net.address(h), HTTP, Duration.ofSeconds(90));
       }
       awaitEveryNodeSeesEverySite(net);
+
+      // Host 3's Ollama speaks TLS only: what its node got from it came over TLS.
+      assertTrue(Curl.get(net, TLS_OLLAMA, "https://127.0.0.1:" + OLLAMA + "/api/tags", "--cacert",
+          OLLAMA_PKI.resolve("ca.crt").toAbsolutePath().toString()).body().contains(OWN_MODEL.get(TLS_OLLAMA)));
+      assertPlainHttpRefused(net, TLS_OLLAMA);
 
       // An outside client reaches every node over HTTPS with a token, and gets every model.
       for (int via = 1; via <= HOSTS; via++) {
@@ -117,6 +126,29 @@ class MultiHostIT {
     List<String> addresses = java.util.stream.IntStream.rangeClosed(1, HOSTS + 1).mapToObj(net::address).toList();
     MeshPki.create(roguePki, List.of("rogue"), addresses, Duration.ofDays(1));
     rogueKeys = new MeshKeys(roguePki, keys.secret(), keys.token());
+    // Host 3's Ollama: a certificate naming 127.0.0.1, from a CA of its own (not the mesh's).
+    deleteRecursively(OLLAMA_PKI);
+    MeshPki.create(OLLAMA_PKI, List.of("ollama"), List.of(), Duration.ofDays(1));
+  }
+
+  private static void deleteRecursively(Path dir) throws java.io.IOException {
+    if (java.nio.file.Files.exists(dir)) {
+      try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(dir)) {
+        for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+    }
+  }
+
+  /** A plain-HTTP request to host {@code h}'s Ollama gets no HTTP answer. */
+  private static void assertPlainHttpRefused(NetNs net, int h) {
+    try {
+      Curl.Response r = Curl.get(net, h, "http://127.0.0.1:" + OLLAMA + "/api/tags");
+      assertTrue(r.status() != 200, "plain HTTP answered: " + r.body());
+    } catch (AssertionError expected) {
+      // curl failed: no HTTP answer at all.
+    }
   }
 
   private static String ca() {
@@ -129,9 +161,14 @@ class MultiHostIT {
   }
 
   private static HiveProcess startSim(NetNs net, int h, String models) {
-    return HiveProcess.start(net, h, LOGS, "sim" + h, "sim", "--name", "sim" + h,
+    List<String> args = new ArrayList<>(List.of("--name", "sim" + h,
         "--host", "127.0.0.1", "--port", String.valueOf(OLLAMA), "--models", models,
-        "--load-ms", "0", "--tokens-per-second", "0", "--parallel", "4");
+        "--load-ms", "0", "--tokens-per-second", "0", "--parallel", "4"));
+    if (h == TLS_OLLAMA) {
+      args.addAll(List.of("--tls-cert", OLLAMA_PKI.resolve("ollama.crt").toAbsolutePath().toString(),
+          "--tls-key", OLLAMA_PKI.resolve("ollama.key").toAbsolutePath().toString()));
+    }
+    return HiveProcess.start(net, h, LOGS, "sim" + h, "sim", args.toArray(String[]::new));
   }
 
   /** A node whose mesh certificate is {@code name}'s from {@code nodeKeys}; it also serves HTTPS with it. */
@@ -139,9 +176,15 @@ class MultiHostIT {
     // One seed is enough: the others learn of each other through the tunnel's greetings.
     String seeds = h == 1 ? "" : net.address(1) + ":" + HAZELCAST;
     List<String> args = new ArrayList<>(List.of("--name", name,
-        "--host", "0.0.0.0", "--port", String.valueOf(HTTP), "--ollama", "http://127.0.0.1:" + OLLAMA,
+        "--host", "0.0.0.0", "--port", String.valueOf(HTTP),
         "--cluster-host", net.address(h), "--cluster-port", String.valueOf(HAZELCAST),
         "--bus-port", String.valueOf(BUS), "--join", seeds, "--parallel", "4", "--inventory-interval", "250ms"));
+    if (h == TLS_OLLAMA) {
+      args.addAll(List.of("--ollama", "https://127.0.0.1:" + OLLAMA,
+          "--ollama-ca", OLLAMA_PKI.resolve("ca.crt").toAbsolutePath().toString()));
+    } else {
+      args.addAll(List.of("--ollama", "http://127.0.0.1:" + OLLAMA));
+    }
     args.addAll(nodeKeys.nodeFlags(name));
     return HiveProcess.start(net, h, LOGS, "node" + h, "node", args.toArray(String[]::new));
   }

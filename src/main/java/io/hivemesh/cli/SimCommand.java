@@ -2,6 +2,7 @@ package io.hivemesh.cli;
 
 import io.hivemesh.config.OptionSpec;
 import io.hivemesh.config.Settings;
+import io.hivemesh.security.KeyFiles;
 import io.hivemesh.sim.OllamaSim;
 import io.hivemesh.sim.SimOptions;
 import io.vertx.core.Vertx;
@@ -24,7 +25,9 @@ final class SimCommand {
       OptionSpec.of("load-ms", "1500", "time to load a model on first use"),
       OptionSpec.of("max-loaded", "3", "models loaded at once (OLLAMA_MAX_LOADED_MODELS)"),
       OptionSpec.of("max-queue", "512", "requests waiting for a load before 503 (OLLAMA_MAX_QUEUE)"),
-      OptionSpec.of("seed", "42", "seed of the generated text"));
+      OptionSpec.of("seed", "42", "seed of the generated text"),
+      OptionSpec.of("tls-cert", "", "PEM certificate to serve HTTPS with, as an Ollama behind a TLS proxy (with --tls-key)"),
+      OptionSpec.of("tls-key", "", "PEM private key of --tls-cert"));
 
   private SimCommand() {
   }
@@ -38,7 +41,19 @@ final class SimCommand {
     return new SimOptions(s.string("host"), s.port("port", true), s.string("name"), models,
         s.integer("parallel", 1, 1024), s.decimal("tokens-per-second", 0), s.integer("load-ms", 0, 3_600_000),
         s.integer("max-loaded", 1, 1024), s.integer("max-queue", 1, 1_000_000), s.integer("seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
-        modelSpeeds(s.list("model-speeds")));
+        modelSpeeds(s.list("model-speeds")), tls(s.path("tls-cert"), s.path("tls-key")));
+  }
+
+  private static SimOptions.Tls tls(java.nio.file.Path cert, java.nio.file.Path key) {
+    if ((cert == null) != (key == null)) {
+      throw new io.hivemesh.config.ConfigException("--tls-cert and --tls-key: give both or neither");
+    }
+    if (cert == null) {
+      return null;
+    }
+    KeyFiles.readPem("--tls-cert", cert);
+    KeyFiles.readPem("--tls-key", key);
+    return new SimOptions.Tls(cert.toString(), key.toString());
   }
 
   private static Map<String, Double> modelSpeeds(List<String> entries) {

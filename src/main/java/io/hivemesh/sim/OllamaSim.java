@@ -50,7 +50,7 @@ public final class OllamaSim {
   /** {@code http://host:port}. */
   public String url() {
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
-    return "http://" + host + ":" + port;
+    return (options.tls() == null ? "http://" : "https://") + host + ":" + port;
   }
 
   public SimOptions options() {

@@ -22,9 +22,20 @@ import java.util.Objects;
  * @param seed seed of the generated text
  * @param modelSpeeds generation speed of the models that differ from {@code tokensPerSecond}, by model
  *                    key (a real Ollama runs a 3B model many times faster than a 70B one)
+ * @param tls the certificate to serve HTTPS with, as an Ollama behind a TLS-terminating proxy
+ *            answers; null serves plain HTTP, as Ollama itself does
  */
 public record SimOptions(String host, int port, String name, List<String> models, int parallel,
-    double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed, Map<String, Double> modelSpeeds) {
+    double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed, Map<String, Double> modelSpeeds,
+    Tls tls) {
+
+  /** PEM files: the certificate (chain) and its private key. */
+  public record Tls(String certPath, String keyPath) {
+    public Tls {
+      Objects.requireNonNull(certPath, "certPath");
+      Objects.requireNonNull(keyPath, "keyPath");
+    }
+  }
 
   public SimOptions {
     Objects.requireNonNull(host, "host");
@@ -43,7 +54,7 @@ public record SimOptions(String host, int port, String name, List<String> models
   /** Every model at the same speed. */
   public SimOptions(String host, int port, String name, List<String> models, int parallel,
                     double tokensPerSecond, long loadMs, int maxLoaded, int maxQueue, long seed) {
-    this(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, Map.of());
+    this(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, Map.of(), null);
   }
 
   /** Generation speed of {@code model} (a key); {@code <= 0} answers at once. */
@@ -56,19 +67,19 @@ public record SimOptions(String host, int port, String name, List<String> models
   }
 
   public SimOptions withHost(String host) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withPort(int port) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withName(String name) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withModels(List<String> models) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   /** Convenience for {@link #withModels(List)}. */
@@ -77,33 +88,37 @@ public record SimOptions(String host, int port, String name, List<String> models
   }
 
   public SimOptions withParallel(int parallel) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withTokensPerSecond(double tokensPerSecond) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withLoadMs(long loadMs) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withMaxLoaded(int maxLoaded) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   public SimOptions withMaxQueue(int maxQueue) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 
   /** {@code model} generates at {@code tokensPerSecond}, whatever the others do. */
   public SimOptions withModelSpeed(String model, double tokensPerSecond) {
     Map<String, Double> speeds = new HashMap<>(modelSpeeds);
     speeds.put(ModelName.key(model), tokensPerSecond);
-    return new SimOptions(host, port, name, models, parallel, this.tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, speeds);
+    return new SimOptions(host, port, name, models, parallel, this.tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, speeds, tls);
   }
 
   public SimOptions withSeed(long seed) {
-    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds);
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
+  }
+
+  public SimOptions withTls(Tls tls) {
+    return new SimOptions(host, port, name, models, parallel, tokensPerSecond, loadMs, maxLoaded, maxQueue, seed, modelSpeeds, tls);
   }
 }

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -78,11 +79,16 @@ final class SimServer extends VerticleBase {
         .add(HttpMethod.GET, "/v1/models", ErrorStyle.OPENAI, (req, p, b) -> openAi.models(req))
         .add(HttpMethod.GET, "/v1/models/:model", ErrorStyle.OPENAI, (req, p, b) -> openAi.model(req, p));
     // Go's server ignores "Upgrade: h2c", so clients that offer it (the JDK's) stay on HTTP/1.1.
-    server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.port())
         .setHttp2ClearTextEnabled(false)
-        .setHandle100ContinueAutomatically(true));
+        .setHandle100ContinueAutomatically(true);
+    if (options.tls() != null) {
+      serverOptions.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(options.tls().certPath()).setKeyPath(options.tls().keyPath()));
+    }
+    server = vertx.createHttpServer(serverOptions);
     server.requestHandler(this::handle);
     return server.listen();
   }
