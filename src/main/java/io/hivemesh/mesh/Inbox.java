@@ -201,7 +201,7 @@ public final class Inbox {
   private static final long MAX_ACK_HOLD_MS = 20;
   private static final int RECENTLY_SERVED = 4096;
   private final BooleanSupplier draining;
-  private boolean refusedOnce;
+  private boolean droppedOnce;
 
   private void handle(Message<Buffer> msg) {
     BusFrame f;
@@ -247,8 +247,8 @@ public final class Inbox {
    * only a peer's bug or garbage gets here. Dropped; an origin's ack timeout covers an open.
    */
   private void dropUnreadable(String why) {
-    if (!refusedOnce) {
-      refusedOnce = true;
+    if (!droppedOnce) {
+      droppedOnce = true;
       log.warn("dropping bus messages this node cannot read ({}); are all nodes on the same release?", why);
     }
   }
