@@ -47,7 +47,7 @@ public final class OllamaSim {
     return port;
   }
 
-  /** {@code http://host:port}. */
+  /** {@code http://host:port}, or {@code https://host:port} for a sim that serves TLS. */
   public String url() {
     String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
     return (options.tls() == null ? "http://" : "https://") + host + ":" + port;
