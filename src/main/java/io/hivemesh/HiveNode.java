@@ -114,6 +114,7 @@ public final class HiveNode implements NodeControl {
       publishNow();
     });
     backend.onAnswerStarted(metrics::ollamaFirstByte);
+    metrics.ollamaConnections(backend.connectionStats());
     metrics.clientPort(clientLimits::openConnections, activeRequests::get);
     backend.onInventoryChange(poller::refreshNow);
     backend.onUnreachable(poller::refreshNow);

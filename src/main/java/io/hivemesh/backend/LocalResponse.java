@@ -1,5 +1,6 @@
 package io.hivemesh.backend;
 
+import io.hivemesh.backend.OllamaConnectionStats.CloseReason;
 import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.relay.BodySink;
 import io.hivemesh.relay.Cancellation;
@@ -180,7 +181,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
       if (now - sentNanos >= settings.firstByteNanos()) {
         expired = true;
         leave();
-        connection.reset();
+        connection.reset(CloseReason.TIMEOUT);
       }
       return;
     }
@@ -197,7 +198,7 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
       return;
     }
     if (finish()) {
-      connection.reset();
+      connection.reset(CloseReason.TIMEOUT);
       sink.fail("site '" + settings.site() + "': the model stopped producing output");
     }
   }
@@ -235,10 +236,10 @@ final class LocalResponse extends LoopSweep.Entry implements RelayResponse, Olla
   public void cancel() {
     if (headers == null) {
       leave();
-      connection.reset();
+      connection.reset(CloseReason.CANCELLED);
       head.tryFail(Cancellation.canceled());
     } else if (finish()) {
-      connection.reset();
+      connection.reset(CloseReason.CANCELLED);
     }
   }
 

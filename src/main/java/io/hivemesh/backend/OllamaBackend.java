@@ -1,6 +1,7 @@
 package io.hivemesh.backend;
 
 import io.hivemesh.NodeConfig;
+import io.hivemesh.backend.OllamaConnectionStats.CloseReason;
 import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.SiteSpeed;
 import io.hivemesh.mesh.SiteBackend;
@@ -159,7 +160,7 @@ public final class OllamaBackend implements SiteBackend {
   private Future<RelayResponse> send(OllamaConnection connection, RelayRequest req, Release release, String modelKey,
                                      Cancellation cancel) {
     if (cancel.cancelled()) {
-      connection.reset();
+      connection.reset(CloseReason.CANCELLED);
       return Future.failedFuture(Cancellation.canceled());
     }
     return LocalResponse.send(vertx, answers, connection, encode(req), release, modelKey, cancel);
@@ -219,6 +220,11 @@ public final class OllamaBackend implements SiteBackend {
 
   public Future<Void> close() {
     return connections.close();
+  }
+
+  /** What the connections to this site's Ollama have done: opened, failed to open, closed and why. */
+  public OllamaConnectionStats connectionStats() {
+    return connections.stats();
   }
 
   /** Gives the request's place back exactly once, however its answer ends. */

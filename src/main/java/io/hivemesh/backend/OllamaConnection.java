@@ -1,5 +1,6 @@
 package io.hivemesh.backend;
 
+import io.hivemesh.backend.OllamaConnectionStats.CloseReason;
 import io.hivemesh.relay.LoopSweep;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -57,18 +58,20 @@ final class OllamaConnection extends LoopSweep.Entry {
   private boolean closed;
   private boolean reused;
   private long idleSince;
+  /** Why this node closed the connection; null while open, or when Ollama (or the network) closed it. */
+  private CloseReason closedBy;
 
   OllamaConnection(NetSocketInternal socket, OllamaConnections owner) {
     this.socket = socket;
     this.owner = owner;
     socket.channelHandlerContext().pipeline().addBefore("handler", "http", new HttpClientCodec());
     socket.messageHandler(this::received);
-    socket.exceptionHandler(err -> reset());
+    socket.exceptionHandler(err -> reset(CloseReason.ERROR));
     socket.closeHandler(v -> {
       closed = true;
       held.clear();
       leave();
-      owner.forget(this);
+      owner.closed(this, closedBy);
       Exchange ex = exchange;
       if (ex != null) {
         exchange = null;
@@ -126,9 +129,10 @@ final class OllamaConnection extends LoopSweep.Entry {
   }
 
   /** Closes the connection: how Ollama learns that nobody wants the answer any more. */
-  void reset() {
+  void reset(CloseReason why) {
     if (!closed) {
       closed = true;
+      closedBy = why;
       held.clear();
       socket.close();
     }
@@ -145,7 +149,7 @@ final class OllamaConnection extends LoopSweep.Entry {
     if (now - idleSince >= owner.idleNanos()) {
       leave();
       owner.forget(this);
-      reset();
+      reset(CloseReason.IDLE);
     }
   }
 
@@ -153,7 +157,7 @@ final class OllamaConnection extends LoopSweep.Entry {
     if (closed || exchange == null || (msg instanceof HttpObject o && o.decoderResult().isFailure())) {
       // After a reset, bytes nobody asked for, or an answer that is not HTTP: the connection is done.
       ReferenceCountUtil.release(msg);
-      reset();
+      reset(CloseReason.ERROR);
       return;
     }
     if (msg instanceof HttpResponse head) {
@@ -203,7 +207,8 @@ final class OllamaConnection extends LoopSweep.Entry {
         idleSince = System.nanoTime();
         owner.giveBack(this);
       } else {
-        reset();
+        // The answer said it was the last on this connection.
+        reset(CloseReason.OLLAMA);
       }
       ex.end();
     } else if (!informational) {

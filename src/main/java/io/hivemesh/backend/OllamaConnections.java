@@ -1,5 +1,6 @@
 package io.hivemesh.backend;
 
+import io.hivemesh.backend.OllamaConnectionStats.CloseReason;
 import io.hivemesh.relay.LoopSweep;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -29,6 +30,9 @@ final class OllamaConnections {
   private final NetClient client;
   private final ConnectOptions target;
   private final long idleMs;
+  private final OllamaConnectionStats stats = new OllamaConnectionStats();
+  /** Set once the node shuts down: every connection closing after that closes for that reason. */
+  private volatile boolean shuttingDown;
 
   /**
    * {@code host} as a URL has it (an IPv6 literal in brackets); {@code trust} is what an https
@@ -66,7 +70,14 @@ final class OllamaConnections {
 
   /** A new connection, for the calling event loop. */
   Future<OllamaConnection> connect() {
-    return client.connect(target).map(socket -> new OllamaConnection((NetSocketInternal) socket, this));
+    return client.connect(target).transform(connected -> {
+      if (connected.failed()) {
+        stats.countConnectFailure();
+        return Future.failedFuture(connected.cause());
+      }
+      stats.countOpened();
+      return Future.succeededFuture(new OllamaConnection((NetSocketInternal) connected.result(), this));
+    });
   }
 
   /** An answer ended and left {@code c} fit for the next request: it waits on its loop's stack. */
@@ -75,9 +86,19 @@ final class OllamaConnections {
     LoopSweep.current(vertx, SWEEP, idleMs / 10).enter(c);
   }
 
-  /** {@code c} closed: it leaves its loop's stack if it was idle there. */
+  /** {@code c} is closing: it leaves its loop's stack if it was idle there. */
   void forget(OllamaConnection c) {
     idleStack().remove(c);
+  }
+
+  /** {@code c} has closed; {@code closedBy} is why this node closed it, null if Ollama or the network did. */
+  void closed(OllamaConnection c, CloseReason closedBy) {
+    forget(c);
+    stats.countClosed(shuttingDown ? CloseReason.SHUTDOWN : closedBy == null ? CloseReason.OLLAMA : closedBy);
+  }
+
+  OllamaConnectionStats stats() {
+    return stats;
   }
 
   long idleNanos() {
@@ -85,6 +106,7 @@ final class OllamaConnections {
   }
 
   Future<Void> close() {
+    shuttingDown = true;
     return client.close();
   }
 

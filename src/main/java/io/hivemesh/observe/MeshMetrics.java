@@ -1,11 +1,14 @@
 package io.hivemesh.observe;
 
+import io.hivemesh.backend.OllamaConnectionStats;
+import io.hivemesh.backend.OllamaConnectionStats.CloseReason;
 import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteBreakers;
 import io.hivemesh.model.ModelName;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import java.util.function.IntSupplier;
 import io.micrometer.core.instrument.Meter;
@@ -90,6 +93,20 @@ public final class MeshMetrics {
     Gauge.builder("hive.client.requests.active", requests, IntSupplier::getAsInt).strongReference(true)
         .description("Client requests this node holds: reading a body, waiting for a site or streaming an answer")
         .register(registry);
+  }
+
+  /** This site's connections to its Ollama (read at scrape: the relay counts only opens and closes). */
+  public void ollamaConnections(OllamaConnectionStats stats) {
+    Gauge.builder("hive.site.ollama.connections", stats, OllamaConnectionStats::open)
+        .description("Connections open from this node to its site's Ollama for relayed requests").register(registry);
+    FunctionCounter.builder("hive.site.ollama.connects", stats, OllamaConnectionStats::opened).tag("outcome", "ok")
+        .description("Connections this node opened to its site's Ollama").register(registry);
+    FunctionCounter.builder("hive.site.ollama.connects", stats, OllamaConnectionStats::connectFailures)
+        .tag("outcome", "failed").description("Connections this node opened to its site's Ollama").register(registry);
+    for (CloseReason why : CloseReason.values()) {
+      FunctionCounter.builder("hive.site.ollama.connections.closed", stats, s -> s.closed(why)).tag("reason", why.label())
+          .description("Connections to this site's Ollama closed, by why").register(registry);
+    }
   }
 
   public PrometheusMeterRegistry registry() {

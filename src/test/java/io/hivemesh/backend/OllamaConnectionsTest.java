@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hivemesh.NodeConfig;
+import io.hivemesh.backend.OllamaConnectionStats.CloseReason;
 import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.model.ModelName;
 import io.hivemesh.relay.BodySink;
@@ -144,6 +145,10 @@ class OllamaConnectionsTest {
     }
     assertEquals(1, opened.get(), "connections Ollama saw");
     assertEquals(0, closed.get());
+    OllamaConnectionStats stats = backend.connectionStats();
+    assertEquals(1, stats.opened(), "the node's count agrees");
+    assertEquals(1, stats.open());
+    assertEquals(0, stats.connectFailures());
   }
 
   @Test
@@ -167,6 +172,9 @@ class OllamaConnectionsTest {
     assertEquals(200, generate());
     assertEquals(200, generate());
     assertEquals(2, opened.get(), "a new connection after the one Ollama closed, then that one reused");
+    awaitTrue("counted as closed at Ollama's word", Duration.ofSeconds(5),
+        () -> backend.connectionStats().closed(CloseReason.OLLAMA) == 1);
+    assertEquals(1, backend.connectionStats().open());
   }
 
   @Test
@@ -175,6 +183,8 @@ class OllamaConnectionsTest {
     awaitTrue("Ollama closed the idle connection", Duration.ofSeconds(5), () -> closed.get() == 1);
     assertEquals(200, generate(), "the next request connects again instead of failing on the closed one");
     assertEquals(2, opened.get());
+    assertEquals(1, backend.connectionStats().closed(CloseReason.OLLAMA));
+    assertEquals(2, backend.connectionStats().opened());
   }
 
   @Test
@@ -213,6 +223,8 @@ class OllamaConnectionsTest {
     assertEquals(200, generate());
     assertEquals(2, opened.get(), "the cancelled answer's connection was not reused");
     assertEquals(0, backend.load().total(), "every place given back");
+    assertEquals(1, backend.connectionStats().closed(CloseReason.CANCELLED));
+    assertEquals(0, backend.connectionStats().closed(CloseReason.OLLAMA));
   }
 
   @Test
@@ -312,6 +324,36 @@ class OllamaConnectionsTest {
     await(used.future());
     assertEquals(0, closed.get(), "kept at first");
     awaitTrue("closed once idle past the limit", Duration.ofSeconds(5), () -> closed.get() == 1);
+    awaitTrue("counted as idle", Duration.ofSeconds(5), () -> connections.stats().closed(CloseReason.IDLE) == 1);
+    assertEquals(0, connections.stats().open());
     await(connections.close());
+  }
+
+  @Test
+  void anOllamaNobodyListensForCountsAFailedConnectAndTheShutdownClosesTheRest() {
+    assertEquals(200, generate());
+    int port = ollama.actualPort();
+    await(ollama.close());
+    // The kept connection closes with the server; the next request finds nobody listening.
+    awaitTrue("Ollama's side closed", Duration.ofSeconds(5), () -> backend.connectionStats().open() == 0);
+    assertEquals(1, backend.connectionStats().closed(CloseReason.OLLAMA));
+    RelayException refused = assertThrows(RelayException.class, () -> {
+      try {
+        relay("/api/generate", MultiMap.caseInsensitiveMultiMap(), new Cancellation()).toCompletionStage()
+            .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause();
+      }
+    });
+    assertEquals(502, refused.status(), refused.getMessage());
+    assertEquals(1, backend.connectionStats().connectFailures());
+
+    ollama = await(vertx.createHttpServer().requestHandler(req -> req.response().end("{}")).listen(port, "127.0.0.1"));
+    assertEquals(200, generate());
+    assertEquals(1, backend.connectionStats().open());
+    await(backend.close());
+    awaitTrue("closed by the shutdown", Duration.ofSeconds(5),
+        () -> backend.connectionStats().closed(CloseReason.SHUTDOWN) == 1);
+    assertEquals(0, backend.connectionStats().open());
   }
 }

@@ -166,6 +166,13 @@ class ObservabilityTest {
     assertTrue(b.sum("hive_site_ollama_first_byte_seconds_count") >= 4, b.text);
     assertEquals(1, b.sum("hive_cold_loads_total", "model", "mistral:latest"), b.text);
     assertEquals(0, b.sum("hive_site_inflight_requests"));
+    // b's connections to its Ollama: kept open between answers, none failed; open = opened - closed.
+    double connects = b.sum("hive_site_ollama_connects_total", "outcome", "ok");
+    assertTrue(connects >= 1, b.text);
+    assertTrue(b.sum("hive_site_ollama_connections") >= 1, b.text);
+    assertEquals(connects - b.sum("hive_site_ollama_connections_closed_total"), b.sum("hive_site_ollama_connections"));
+    assertEquals(0, b.sum("hive_site_ollama_connects_total", "outcome", "failed"), b.text);
+    assertTrue(b.text.contains("hive_site_ollama_connections_closed_total{node=\"b\",reason=\"idle\"}"), b.text);
     // The client port's gauges; Vert.x's per-request HTTP meters only when asked for (node c).
     // Gauges whose object was collected read NaN: collect first, so that this cannot pass by luck.
     System.gc();
