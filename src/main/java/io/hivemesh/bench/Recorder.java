@@ -63,6 +63,22 @@ public final class Recorder {
     return failures.values().stream().mapToLong(Long::longValue).sum() + dropped;
   }
 
+  /** The failures by kind, e.g. "HTTP 404: 147, timeout: 11"; empty when there were none. */
+  public String failureKinds() {
+    StringBuilder out = new StringBuilder();
+    failures.forEach((why, n) -> out.append(out.length() == 0 ? "" : ", ").append(why).append(": ").append(n));
+    if (dropped > 0) {
+      out.append(out.length() == 0 ? "" : ", ").append("not sent (too many open): ").append(dropped);
+    }
+    return out.toString();
+  }
+
+  /** {@link #failed()}, with its kinds in brackets when there were any. */
+  public String failedWithKinds() {
+    long n = failed();
+    return n == 0 ? "0" : n + " (" + failureKinds() + ")";
+  }
+
   public long coldLoads() {
     return coldLoads;
   }

@@ -66,6 +66,7 @@ class BenchSmokeIT {
     assertTrue(level.getJsonObject("mesh-default").getLong("ok") > 0, level.encode());
     assertTrue(level.getJsonObject("ideal (simulated)").getLong("ok") > 0, level.encode());
     assertTrue(level.getJsonObject("bars").containsKey("defaultToIdealP99"), level.encode());
+    assertTrue(level.getJsonObject("bars").containsKey("defaultFailed"), level.encode());
     assertCharts("placement", "p99-total", "p99-ttft");
   }
 
