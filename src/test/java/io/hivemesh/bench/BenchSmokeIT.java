@@ -49,6 +49,8 @@ class BenchSmokeIT {
         assertTrue(r.getJsonObject("moderate").getLong("ok") > 0, mode + " " + contender + " served nothing: " + r);
       }
       assertTrue(results.getJsonObject("bars").containsKey("localAddedP50Ms"), results.encode());
+      assertEquals(report.getJsonObject("settings").getInteger("rounds"),
+          results.getJsonObject("bars").getJsonArray("localToNginxByRound").size(), results.encode());
     }
     assertCharts("overhead", "throughput", "added-latency");
   }
