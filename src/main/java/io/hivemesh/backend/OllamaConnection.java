@@ -15,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
+import java.io.IOException;
 import java.util.ArrayDeque;
 
 /**
@@ -66,7 +67,8 @@ final class OllamaConnection extends LoopSweep.Entry {
     this.owner = owner;
     socket.channelHandlerContext().pipeline().addBefore("handler", "http", new HttpClientCodec());
     socket.messageHandler(this::received);
-    socket.exceptionHandler(err -> reset(CloseReason.ERROR));
+    // A reset or a broken pipe is Ollama's (or the network's) doing; anything else is an error here.
+    socket.exceptionHandler(err -> reset(err instanceof IOException ? CloseReason.OLLAMA : CloseReason.ERROR));
     socket.closeHandler(v -> {
       closed = true;
       held.clear();

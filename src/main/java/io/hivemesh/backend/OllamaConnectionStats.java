@@ -16,13 +16,13 @@ public final class OllamaConnectionStats {
   public enum CloseReason {
     /** Unused past the idle limit. */
     IDLE,
-    /** Ollama, or the network, closed it, or an answer said it was the last on it. */
+    /** Ollama, or the network, closed or reset it, or an answer said it was the last on it. */
     OLLAMA,
     /** This node closed it to stop an answer nobody wants any more: how Ollama learns to stop. */
     CANCELLED,
     /** No first byte, or silence mid-answer, past its limit. */
     TIMEOUT,
-    /** Ollama sent what is not HTTP, or bytes nobody asked for, or the socket failed. */
+    /** Ollama sent what is not HTTP, or bytes nobody asked for, or the connection failed otherwise. */
     ERROR,
     /** The node was shutting down. */
     SHUTDOWN;

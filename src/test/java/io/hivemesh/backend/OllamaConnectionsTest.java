@@ -330,6 +330,28 @@ class OllamaConnectionsTest {
   }
 
   @Test
+  void aConnectionOllamaResetsCountsAsClosedByOllama() {
+    HttpServer resetting = await(vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setSoLinger(0))
+        .requestHandler(req -> req.connection().close()).listen(0, "127.0.0.1"));
+    NodeConfig config = NodeConfig.parse(new String[] {"--name", "site", "--ollama",
+        "http://127.0.0.1:" + resetting.actualPort(), "--insecure-no-auth"}, Map.of());
+    OllamaBackend other = new OllamaBackend(vertx, config, new LocalLoad(config.maxInflight()));
+    RelayException failure = assertThrows(RelayException.class, () -> {
+      try {
+        RelayToEnd.relay(loop, other, "/api/generate", MultiMap.caseInsensitiveMultiMap(), new Cancellation())
+            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause();
+      }
+    });
+    assertEquals(502, failure.status(), failure.getMessage());
+    awaitTrue("closed", Duration.ofSeconds(5), () -> other.connectionStats().open() == 0);
+    assertEquals(1, other.connectionStats().closed(CloseReason.OLLAMA), "a reset is Ollama's doing, not an error");
+    await(other.close());
+    await(resetting.close());
+  }
+
+  @Test
   void anOllamaNobodyListensForCountsAFailedConnectAndTheShutdownClosesTheRest() {
     assertEquals(200, generate());
     int port = ollama.actualPort();
