@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Meshes of growing size, one node and one sim per site, every site holding the same model:
@@ -31,9 +32,27 @@ final class ScaleScenario {
   private ScaleScenario() {
   }
 
-  /** What one mesh size measured. */
-  private record Size(String label, int nodes, double siteCapacity, Recorder saturated, Recorder moderate,
-      double idleRssMean, double idleRssMax, double loadRssMean, double loadRssMax) {
+  /**
+   * The JIT counts as settled once the nodes' compiler threads take less than this share of the
+   * machine over a window of warm-up load: ten node JVMs on two cores still compile for minutes
+   * after the first requests, and a measure taken then counts their compilers, not the mesh.
+   */
+  static final double JIT_SETTLED_SHARE = 0.05;
+  private static final long SETTLE_WINDOW_MS = 5_000;
+  /** The machine's cores count as the limit from this busy share at saturation on. */
+  static final double CORES_BUSY_LIMIT = 0.9;
+
+  /**
+   * What one mesh size measured.
+   *
+   * @param warmupMs how long the warm-up load ran: {@code --warmup}, then more while the JIT had not settled
+   * @param jitSettled whether the nodes' compilers took less than {@link #JIT_SETTLED_SHARE} in the warm-up's last window
+   * @param cpuBusy the machine's busy share while saturated (NaN where {@code /proc} cannot be read)
+   * @param jitShare the nodes' compiler threads' share of the machine while saturated (NaN if unknown)
+   */
+  record Size(String label, int nodes, double siteCapacity, Recorder saturated, Recorder moderate,
+      double idleRssMean, double idleRssMax, double loadRssMean, double loadRssMax, long warmupMs, boolean jitSettled,
+      double cpuBusy, double jitShare) {
   }
 
   static Report run(BenchSettings s, PrintStream out) {
@@ -57,11 +76,15 @@ final class ScaleScenario {
     for (Size z : sizes) {
       double ideal = z.nodes() * z.siteCapacity();
       rows.add(List.of(z.label(), z.saturated().throughput(), ideal, z.saturated().throughput() / ideal,
-          z.saturated().throughput() / best, z.moderate().totalMs(50), z.moderate().totalMs(99),
-          z.saturated().failed() + z.moderate().failed(), z.idleRssMean(), z.idleRssMax(), z.loadRssMean(), z.loadRssMax()));
+          z.saturated().throughput() / best, percent(z.cpuBusy()), percent(z.jitShare()),
+          z.warmupMs() / 1000 + (z.jitSettled() ? "" : " (JIT not settled)"), z.moderate().totalMs(50),
+          z.moderate().totalMs(99), z.saturated().failed() + z.moderate().failed(), z.idleRssMean(), z.idleRssMax(),
+          z.loadRssMean(), z.loadRssMax()));
       json.add(new JsonObject().put("nodes", z.nodes()).put("label", z.label())
           .put("saturation", z.saturated().toJson()).put("moderate", z.moderate().toJson())
           .put("sitesCapacityPerSecond", Recorder.round(ideal))
+          .put("warmupMs", z.warmupMs()).put("jitSettled", z.jitSettled())
+          .put("cpuBusyAtSaturation", finite(z.cpuBusy())).put("jitShareAtSaturation", finite(z.jitShare()))
           .put("idleRssMiB", new JsonObject().put("mean", Recorder.round(z.idleRssMean())).put("max", Recorder.round(z.idleRssMax())))
           .put("loadRssMiB", new JsonObject().put("mean", Recorder.round(z.loadRssMean())).put("max", Recorder.round(z.loadRssMax()))));
       tputChart.computeIfAbsent("measured", k -> new LinkedHashMap<>()).put(z.label(), z.saturated().throughput());
@@ -71,12 +94,32 @@ final class ScaleScenario {
     }
     report.table("Throughput, latency and memory per node by mesh size",
         List.of("nodes", "req/s at saturation", "sites' capacity req/s", "share of capacity", "ratio to best",
-            "p50 ms at half load", "p99 ms at half load", "failed", "idle RSS MiB (mean)", "idle RSS max",
-            "RSS under load (mean)", "RSS under load max"), rows);
+            "CPU busy at saturation", "nodes' JIT at saturation", "warm-up s", "p50 ms at half load",
+            "p99 ms at half load", "failed", "idle RSS MiB (mean)", "idle RSS max", "RSS under load (mean)",
+            "RSS under load max"), rows);
     for (String note : notFormed) {
       report.text("Not measured: " + note);
     }
-    report.json().put("notMeasured", new JsonArray(notFormed)).put("sizes", json).put("settings", s.toJson()).put("nodeJvmFlags", String.join(" ", Rig.NODE_JVM_FLAGS))
+    List<Size> tuned = sizes.stream().filter(z -> !z.label().contains("defaults"))
+        .sorted(java.util.Comparator.comparingInt(Size::nodes)).toList();
+    boolean grows = growsUntilCoresAreTheLimit(tuned.stream()
+        .map(z -> new Step(z.saturated().throughput(), z.cpuBusy(), z.jitShare())).toList());
+    StringBuilder growth = new StringBuilder();
+    for (Size z : tuned) {
+      growth.append(growth.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%d: %.0f req/s, CPU %s busy"
+          + " (JIT %s)", z.nodes(), z.saturated().throughput(), percent(z.cpuBusy()), percent(z.jitShare())));
+    }
+    String rss = tuned.stream().map(z -> String.format(Locale.ROOT, "%.0f", z.idleRssMean()))
+        .collect(java.util.stream.Collectors.joining(", ")) + " MiB mean idle RSS per node"
+        + sizes.stream().filter(z -> z.label().contains("defaults")).findFirst()
+            .map(z -> String.format(Locale.ROOT, " (%.0f with the JVM's defaults)", z.idleRssMean())).orElse("");
+    report.table("the bars", List.of("bar", "measured", "verdict"), List.of(
+        List.of("throughput grows with nodes until the machine's cores are the limit (" + Math.round(100 * CORES_BUSY_LIMIT)
+            + " % busy, under " + Math.round(100 * JIT_SETTLED_SHARE) + " % of it compiling)", growth.toString(),
+            grows ? "met" : "not met"),
+        List.of("idle RSS per node stated and kept small", rss, "stated")));
+    report.json().put("bars", new JsonObject().put("throughputGrowsUntilCoresAreTheLimit", grows))
+        .put("notMeasured", new JsonArray(notFormed)).put("sizes", json).put("settings", s.toJson()).put("nodeJvmFlags", String.join(" ", Rig.NODE_JVM_FLAGS))
         .put("site", new JsonObject().put("tokensPerSecond", SITE.tokensPerSecond()).put("parallel", SITE.parallel())
             .put("answerTokens", ANSWER_TOKENS));
     report.chart("throughput", "Throughput at saturation by mesh size", "requests/s", tputChart);
@@ -117,9 +160,27 @@ final class ScaleScenario {
       List<String> targets = nodes.stream().map(Rig.Node::target).toList();
       int concurrency = Math.max(s.concurrency(), 2 * n * SITE.parallel());
       LoadGenerator gen = new LoadGenerator(rig.loadVertx, targets, concurrency, 60_000);
-      Rig.await(gen.saturate(i -> template.at(0, i % n), concurrency, s.warmupMs(), new Recorder()), "warm-up");
+      IntFunction<Shot> spread = i -> template.at(0, i % n);
+      List<Long> pids = nodes.stream().map(node -> node.process().pid()).toList();
+      Rig.await(gen.saturate(spread, concurrency, s.warmupMs(), new Recorder()), "warm-up");
+      long warmedMs = s.warmupMs();
+      double windowJit = Double.NaN;
+      while (warmedMs < s.warmupMs() + s.settleMs()) {
+        long window = Math.min(SETTLE_WINDOW_MS, s.warmupMs() + s.settleMs() - warmedMs);
+        ProcCpu.Machine before = ProcCpu.machine();
+        long compiledBefore = ProcCpu.compilerTicks(pids);
+        Rig.await(gen.saturate(spread, concurrency, window, new Recorder()), "warm-up");
+        warmedMs += window;
+        windowJit = share(ProcCpu.compilerTicks(pids), compiledBefore, ProcCpu.machine(), before);
+        if (!(windowJit >= JIT_SETTLED_SHARE)) {
+          break; // settled, or /proc cannot tell
+        }
+      }
+      boolean jitSettled = windowJit < JIT_SETTLED_SHARE;
       Recorder saturated = new Recorder();
-      Future<Void> load = gen.saturate(i -> template.at(0, i % n), concurrency, s.phaseMs() * s.rounds(), saturated);
+      ProcCpu.Machine cpuBefore = ProcCpu.machine();
+      long compiledBefore = ProcCpu.compilerTicks(pids);
+      Future<Void> load = gen.saturate(spread, concurrency, s.phaseMs() * s.rounds(), saturated);
       double[] underLoad = {0, 0};
       int samples = 0;
       while (!load.isComplete()) {
@@ -130,6 +191,9 @@ final class ScaleScenario {
         samples++;
       }
       Rig.await(load, "saturation");
+      ProcCpu.Machine cpuAfter = ProcCpu.machine();
+      double cpuBusy = cpuAfter.busyShareSince(cpuBefore);
+      double jitShare = share(ProcCpu.compilerTicks(pids), compiledBefore, cpuAfter, cpuBefore);
       Recorder moderate = new Recorder();
       double rate = Math.max(1, saturated.throughput() / 2);
       List<Shot> trace = new ArrayList<>();
@@ -139,11 +203,51 @@ final class ScaleScenario {
       }
       Rig.await(gen.open(trace, concurrency * 8, moderate), "half load");
       Rig.await(gen.close(), "closing the load generator");
-      out.printf(Locale.ROOT, "scale %s: %.0f req/s at saturation, p99 %.1f ms at half, idle RSS %.0f MiB, under load %.0f MiB%n",
-          label, saturated.throughput(), moderate.totalMs(99), idle[0], underLoad[0] / Math.max(1, samples));
+      out.printf(Locale.ROOT, "scale %s: %.0f req/s at saturation (CPU %.0f %% busy, JIT %.0f %% after %d s of warm-up),"
+          + " p99 %.1f ms at half, idle RSS %.0f MiB, under load %.0f MiB%n", label, saturated.throughput(), 100 * cpuBusy,
+          100 * jitShare, warmedMs / 1000, moderate.totalMs(99), idle[0], underLoad[0] / Math.max(1, samples));
       return new Size(label, n, siteCapacity, saturated, moderate, idle[0], idle[1],
-          underLoad[0] / Math.max(1, samples), underLoad[1]);
+          underLoad[0] / Math.max(1, samples), underLoad[1], warmedMs, jitSettled, cpuBusy, jitShare);
     }
+  }
+
+  private static String percent(double share) {
+    return Double.isNaN(share) ? "unknown" : String.format(Locale.ROOT, "%.0f %%", 100 * share);
+  }
+
+  private static Double finite(double share) {
+    return Double.isNaN(share) ? null : Recorder.round(share);
+  }
+
+  /** The compilers' share of the machine's ticks between two readings; NaN if either is unknown. */
+  private static double share(long compiledAfter, long compiledBefore, ProcCpu.Machine after, ProcCpu.Machine before) {
+    long total = after.total() - before.total();
+    return compiledAfter < 0 || compiledBefore < 0 || before.total() < 0 || total <= 0
+        ? Double.NaN : (double) (compiledAfter - compiledBefore) / total;
+  }
+
+  /** One mesh size's throughput at saturation, the machine's busy share and the nodes' compilers' share meanwhile. */
+  record Step(double throughput, double cpuBusy, double jitShare) {
+
+    /** The cores were the limit: busy, and not with compiling (a fall then would be the warm-up's, not the mesh's). */
+    boolean coresAreTheLimit() {
+      return cpuBusy >= CORES_BUSY_LIMIT && jitShare < JIT_SETTLED_SHARE;
+    }
+  }
+
+  /**
+   * The bar "throughput grows with nodes until the machine's cores are the limit", over the sizes
+   * run with the tuned flags in the order of their node counts: each step to more nodes must serve
+   * more, unless the cores were already the limit at the smaller size.
+   */
+  static boolean growsUntilCoresAreTheLimit(List<Step> bySize) {
+    for (int i = 1; i < bySize.size(); i++) {
+      Step smaller = bySize.get(i - 1);
+      if (!(bySize.get(i).throughput() > smaller.throughput()) && !smaller.coresAreTheLimit()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Mean and max RSS of {@code nodes}, MiB. */

@@ -17,6 +17,8 @@ final class BenchCommand {
       OptionSpec.of("rounds", "3", "measured rounds; every contender takes one turn per round"),
       OptionSpec.of("phase", "5s", "length of one contender's turn"),
       OptionSpec.of("warmup", "30s", "warm-up per contender before the first round (the nodes' JIT needs tens of seconds)"),
+      OptionSpec.of("settle", "5m", "scale: how much longer the warm-up may run while the nodes' JIT compilers are still"
+          + " busy (ten node JVMs on two cores compile for minutes)"),
       OptionSpec.of("rate", "1000", "overhead: open-loop requests per second of the moderate load"),
       OptionSpec.of("concurrency", "32", "overhead and scale: requests kept open at saturation"),
       OptionSpec.of("loads", "50,80,95", "placement: offered loads, percent of the mesh's capacity"),
@@ -45,7 +47,7 @@ final class BenchCommand {
     Settings s = Settings.resolve(OPTIONS, rest, System.getenv());
     BenchSettings settings = new BenchSettings(s.path("out"), "hive bench " + String.join(" ", args),
         s.integer("rounds", 1, 1000), s.duration("phase").toMillis(), s.duration("warmup").toMillis(),
-        s.decimal("rate", 1), s.integer("concurrency", 1, 100_000), integers(s, "loads", 1, 200),
+        s.duration("settle").toMillis(), s.decimal("rate", 1), s.integer("concurrency", 1, 100_000), integers(s, "loads", 1, 200),
         integers(s, "nodes", 1, 64), s.integer("speedup", 1, 100));
     Bench.run(scenario, settings, out);
   }

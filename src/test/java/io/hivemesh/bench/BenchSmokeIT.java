@@ -74,7 +74,8 @@ class BenchSmokeIT {
 
   @Test
   void scaleMeasuresThroughputAndMemoryPerMeshSize() throws Exception {
-    JsonObject report = bench("scale", "--nodes", "1,2");
+    // At most one 3 s window past the warm-up while the JIT is busy: the smoke checks the mechanism, not the result.
+    JsonObject report = bench("scale", "--nodes", "1,2", "--settle", "3s");
     var sizes = report.getJsonArray("sizes");
     // The sizes asked for, then one node with the JVM's default flags.
     assertEquals(3, sizes.size(), sizes.encode());
@@ -82,7 +83,12 @@ class BenchSmokeIT {
       JsonObject size = sizes.getJsonObject(i);
       assertTrue(size.getJsonObject("saturation").getLong("ok") > 0, size.encode());
       assertTrue(size.getJsonObject("idleRssMiB").getDouble("mean") > 0, size.encode());
+      long warmup = size.getLong("warmupMs");
+      assertTrue(warmup >= 1000 && warmup <= 4000, size.encode());
+      assertTrue(size.getDouble("cpuBusyAtSaturation") > 0, size.encode());
+      assertTrue(size.containsKey("jitShareAtSaturation") && size.containsKey("jitSettled"), size.encode());
     }
+    assertTrue(report.getJsonObject("bars").containsKey("throughputGrowsUntilCoresAreTheLimit"), report.encode());
     assertCharts("scale", "throughput", "rss");
   }
 
