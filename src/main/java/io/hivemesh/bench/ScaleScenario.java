@@ -10,11 +10,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntFunction;
+import java.util.stream.Collectors;
 
 /**
  * Meshes of growing size, one node and one sim per site, every site holding the same model:
@@ -101,7 +103,7 @@ final class ScaleScenario {
       report.text("Not measured: " + note);
     }
     List<Size> tuned = sizes.stream().filter(z -> !z.label().contains("defaults"))
-        .sorted(java.util.Comparator.comparingInt(Size::nodes)).toList();
+        .sorted(Comparator.comparingInt(Size::nodes)).toList();
     boolean grows = growsUntilCoresAreTheLimit(tuned.stream()
         .map(z -> new Step(z.saturated().throughput(), z.cpuBusy(), z.jitShare())).toList());
     StringBuilder growth = new StringBuilder();
@@ -110,7 +112,7 @@ final class ScaleScenario {
           + " (JIT %s)", z.nodes(), z.saturated().throughput(), percent(z.cpuBusy()), percent(z.jitShare())));
     }
     String rss = tuned.stream().map(z -> String.format(Locale.ROOT, "%.0f", z.idleRssMean()))
-        .collect(java.util.stream.Collectors.joining(", ")) + " MiB mean idle RSS per node"
+        .collect(Collectors.joining(", ")) + " MiB mean idle RSS per node"
         + sizes.stream().filter(z -> z.label().contains("defaults")).findFirst()
             .map(z -> String.format(Locale.ROOT, " (%.0f with the JVM's defaults)", z.idleRssMean())).orElse("");
     report.table("the bars", List.of("bar", "measured", "verdict"), List.of(
