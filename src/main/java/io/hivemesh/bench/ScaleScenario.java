@@ -52,7 +52,7 @@ final class ScaleScenario {
    * @param cpuBusy the machine's busy share while saturated (NaN where {@code /proc} cannot be read)
    * @param jitShare the nodes' compiler threads' share of the machine while saturated (NaN if unknown)
    */
-  record Size(String label, int nodes, double siteCapacity, Recorder saturated, Recorder moderate,
+  private record Size(String label, int nodes, double siteCapacity, Recorder saturated, Recorder moderate,
       double idleRssMean, double idleRssMax, double loadRssMean, double loadRssMax, long warmupMs, boolean jitSettled,
       double cpuBusy, double jitShare) {
   }
