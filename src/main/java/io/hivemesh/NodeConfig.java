@@ -98,7 +98,7 @@ public record NodeConfig(
       OptionSpec.of("first-byte-timeout", "10m", "waiting for an answer to start (covers a cold model load)"),
       OptionSpec.of("stream-idle-timeout", "2m", "silence allowed inside a streaming answer"),
       OptionSpec.of("inventory-interval", "1s", "how often the local Ollama's models are polled (and 100 ms after a request for a model it has not loaded)"),
-      OptionSpec.of("publish-interval", "250ms", "how often this node's load entry is refreshed in the cluster"),
+      OptionSpec.of("publish-interval", "250ms", "how often this node writes its load entry to the cluster if it changed (unchanged, it is rewritten every third of entry-ttl)"),
       OptionSpec.of("entry-ttl", "3s", "lifetime of a load entry that is not refreshed"),
       OptionSpec.of("jwt-secret-file", "", "file holding the HS256 secret client tokens are signed with"),
       OptionSpec.of("jwt-public-key", "", "PEM public key(s) (RS256/ES256) client tokens are signed with, FILE[,FILE...]"),

@@ -2,6 +2,7 @@ package io.hivemesh.edge;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.hivemesh.mesh.LoadRefresh;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteInventory;
 import io.hivemesh.mesh.SiteState;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes an attached edge's site in the cluster maps and this node's view, the way
  * {@link io.hivemesh.mesh.ClusterSync} publishes the node's own: load with a TTL of
- * {@code entry-ttl}, inventory when it changes and every TTL, at most one write per map in flight.
+ * {@code entry-ttl} when it changes and every third of it ({@link LoadRefresh}), inventory when it
+ * changes and every TTL, at most one write per map in flight.
  * Withdrawing removes the entries only while they are still this attachment's, so a node that lost
  * the edge to another one never deletes what the other one wrote. Both entries name the attachment:
  * a re-attached edge announces the same models, and without it a withdrawal landing late would find
@@ -39,6 +41,7 @@ final class EdgePublisher {
   private final IMap<String, String> inventoryMap;
   private final Slot load = new Slot();
   private final Slot inventory = new Slot();
+  private final LoadRefresh loadRefresh;
   private final Supplier<SiteState> state;
   private final Supplier<SiteInventory> inv;
   private long inventoryAt;
@@ -64,6 +67,7 @@ final class EdgePublisher {
     this.ttlMs = ttlMs;
     this.loadMap = hazelcast.getMap(MeshView.LOAD_MAP);
     this.inventoryMap = hazelcast.getMap(MeshView.INVENTORY_MAP);
+    this.loadRefresh = new LoadRefresh(ttlMs);
   }
 
   void publish() {
@@ -81,7 +85,10 @@ final class EdgePublisher {
     }
     SiteState now = state.get();
     view.putState(now);
-    write(load, now.toJson().encode(), ttlMs, loadMap);
+    long nowNanos = System.nanoTime();
+    if (loadRefresh.due(now, nowNanos) && write(load, now.toJson().encode(), ttlMs, loadMap)) {
+      loadRefresh.wrote(now, nowNanos);
+    }
   }
 
   private boolean write(Slot slot, String json, long ttl, IMap<String, String> map) {
@@ -96,6 +103,9 @@ final class EdgePublisher {
     set.whenComplete((v, err) -> context.runOnContext(x -> {
       if (err != null && hazelcast.getLifecycleService().isRunning()) {
         log.warn("edge '{}': publishing to the cluster failed: {}", site, err.getMessage());
+      }
+      if (err != null && slot == load) {
+        loadRefresh.forget();
       }
       done.tryComplete();
       if (slot.skipped) {

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps {@link MeshView} in step with the cluster, and the cluster with this site. Each node writes
- * only its own entries (load every {@code publish-interval}, inventory when it changes), with a TTL
- * so that a node that can no longer refresh them fades out; every node listens to the maps, so
+ * only its own entries (load when it changes, checked every {@code publish-interval}, and every third
+ * of its TTL; inventory when it changes), with a TTL so that a node that can no longer refresh them
+ * fades out; every node listens to the maps, so
  * reading the mesh never costs a cluster call.
  */
 public final class ClusterSync {
@@ -65,6 +66,7 @@ public final class ClusterSync {
    */
   private final WriteSlot loadSlot = new WriteSlot();
   private final WriteSlot inventorySlot = new WriteSlot();
+  private final LoadRefresh loadRefresh;
 
   /** Past this, a write still in flight is given up on: a lost completion must not silence the site for good. */
   private static final long WRITE_GIVEN_UP_NS = TimeUnit.SECONDS.toNanos(30);
@@ -90,6 +92,7 @@ public final class ClusterSync {
     this.loadMap = hazelcast.getMap(MeshView.LOAD_MAP);
     this.inventoryMap = hazelcast.getMap(MeshView.INVENTORY_MAP);
     this.heartbeats = heartbeatsOf(hazelcast);
+    this.loadRefresh = new LoadRefresh(ttlMs);
   }
 
   /**
@@ -158,7 +161,10 @@ public final class ClusterSync {
         : Future.succeededFuture();
   }
 
-  /** Publishes this site's state now (and its inventory if it changed): called on every refresh and on change. */
+  /**
+   * Puts this site's state in the view, and in the cluster if it changed or its entry is due a
+   * refresh (its inventory likewise): called every publish interval and on a load change.
+   */
   public synchronized void publish() {
     if (!hazelcast.getLifecycleService().isRunning()) {
       return;
@@ -177,7 +183,9 @@ public final class ClusterSync {
     SiteState state = ownState.get();
     view.putState(state);
     view.expireStale(ttlMs, this::memberSilent);
-    if (claim(loadSlot)) {
+    long nowNanos = System.nanoTime();
+    if (loadRefresh.due(state, nowNanos) && claim(loadSlot)) {
+      loadRefresh.wrote(state, nowNanos);
       write(loadSlot, () -> loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS));
     }
   }
@@ -213,6 +221,9 @@ public final class ClusterSync {
     }
     boolean catchUp;
     synchronized (this) {
+      if (err != null && slot == loadSlot) {
+        loadRefresh.forget();
+      }
       slot.busy = false;
       catchUp = slot.skipped;
       slot.skipped = false;
