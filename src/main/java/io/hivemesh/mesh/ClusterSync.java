@@ -120,6 +120,9 @@ public final class ClusterSync {
       membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent event) {
+          // A member back from a split: the two halves' maps merge without events this listener
+          // sees, so write the entry at the next tick instead of a third of a TTL later.
+          entryLost();
         }
 
         @Override
@@ -188,6 +191,10 @@ public final class ClusterSync {
       loadRefresh.wrote(state, nowNanos);
       write(loadSlot, () -> loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS));
     }
+  }
+
+  private synchronized void entryLost() {
+    loadRefresh.forget();
   }
 
   private boolean claim(WriteSlot slot) {
