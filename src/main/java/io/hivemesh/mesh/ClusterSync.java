@@ -31,8 +31,7 @@ import org.slf4j.LoggerFactory;
  * Keeps {@link MeshView} in step with the cluster, and the cluster with this site. Each node writes
  * only its own entries (load when it changes, checked every {@code publish-interval}, and every third
  * of its TTL; inventory when it changes), with a TTL so that a node that can no longer refresh them
- * fades out; every node listens to the maps, so
- * reading the mesh never costs a cluster call.
+ * fades out; every node listens to the maps, so reading the mesh never costs a cluster call.
  */
 public final class ClusterSync {
 

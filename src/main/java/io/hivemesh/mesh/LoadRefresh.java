@@ -29,7 +29,7 @@ public final class LoadRefresh {
     writtenAt = nowNanos;
   }
 
-  /** The last write failed: the next check writes whatever the state is. */
+  /** The cluster may not hold the last write (it failed, or maps merged): the next check writes whatever the state is. */
   public void forget() {
     written = null;
   }
