@@ -5,7 +5,7 @@
 # frames with the most samples of their own, and the mesh's methods counted inclusively. One sim
 # answering at once; the node as the benchmarks run it. REMOTE=1 profiles an entry node whose own
 # site lacks the model, so its requests cross the event bus. Shares of a few per cent predict
-# little of what a change saves (docs/benchmarks.md, the seventeenth round): measure that with
+# little of what a change saves (docs/benchmark-rounds.md, the seventeenth round): measure that with
 # bench/ab-builds.sh.
 #   usage: bench/profile-node.sh [SECONDS] [WARMUP] [OUT.jfr]   (defaults 20, 30, a file in the
 #   work directory, removed at exit unless KEEP=1); needs wrk, jcmd and jfr (the JDK), python3,

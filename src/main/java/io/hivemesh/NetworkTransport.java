@@ -8,7 +8,7 @@ import java.util.function.Function;
 /**
  * The socket I/O a node's event loops use ({@code --transport}). io_uring hands the kernel a loop
  * turn's reads and writes in one system call, where epoll makes one call per socket operation: on
- * a relay of small requests that is about 15 % less CPU per request (docs/benchmarks.md, ninth
+ * a relay of small requests that is about 15 % less CPU per request (docs/benchmark-rounds.md, ninth
  * round). Kernels and sandboxes that forbid it (io_uring_disabled, a container's seccomp profile)
  * make {@code auto} take epoll, then Java's NIO.
  */
