@@ -325,7 +325,8 @@ public final class HiveNode implements NodeControl {
 
   /**
    * Peers see a changed load within {@value #LOAD_DEBOUNCE_MS} ms instead of waiting for the next
-   * refresh, at the cost of at most one cluster write per that interval.
+   * refresh, or, in a mesh of more than five members, within the gap {@link io.hivemesh.mesh.LoadRefresh} keeps
+   * between two writes of load changes.
    */
   private void loadChanged() {
     if (publishPending.compareAndSet(false, true)) {

@@ -184,7 +184,7 @@ public final class EdgeLink implements SiteBackend {
         load.maxPerModel(), load.total(), load.snapshot(), loaded, load.served(), 0, 0, config.name(), attachment, 0, speed);
   }
 
-  /** Peers see a changed load within {@value #LOAD_DEBOUNCE_MS} ms, as for the node's own site. */
+  /** Peers see a changed load as soon as for the node's own site: {@value #LOAD_DEBOUNCE_MS} ms, or the gap of a larger mesh. */
   private void loadChanged() {
     if (!publishPending && publishTimer >= 0) {
       publishPending = true;

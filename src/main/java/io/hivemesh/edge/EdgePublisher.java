@@ -46,6 +46,8 @@ final class EdgePublisher {
   private final Supplier<SiteInventory> inv;
   private long inventoryAt;
   private boolean withdrawn;
+  /** Publishes a load change the gap held back ({@link LoadRefresh}); -1 when none is held. */
+  private long heldLoadTimer = -1;
 
   /** One map's write in flight and the value this node last wrote there. */
   private static final class Slot {
@@ -86,8 +88,14 @@ final class EdgePublisher {
     SiteState now = state.get();
     view.putState(now);
     long nowNanos = System.nanoTime();
-    if (loadRefresh.due(now, nowNanos) && write(load, now.toJson().encode(), ttlMs, loadMap)) {
+    long writeIn = loadRefresh.writeIn(now, nowNanos, hazelcast.getCluster().getMembers().size());
+    if (writeIn == 0 && write(load, now.toJson().encode(), ttlMs, loadMap)) {
       loadRefresh.wrote(now, nowNanos);
+    } else if (writeIn > 0 && heldLoadTimer < 0) {
+      heldLoadTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(writeIn + 999_999)), id -> {
+        heldLoadTimer = -1;
+        publish();
+      });
     }
   }
 
@@ -119,6 +127,7 @@ final class EdgePublisher {
   /** Takes the site out of this node's view at once, and out of the cluster once the writes in flight landed. */
   Future<Void> withdraw() {
     withdrawn = true;
+    vertx.cancelTimer(heldLoadTimer);
     view.removeState(site);
     view.removeInventory(site);
     Future<Void> loadGone = remove(load, loadMap);

@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps {@link MeshView} in step with the cluster, and the cluster with this site. Each node writes
- * only its own entries (load when it changes, checked every {@code publish-interval}, and every third
- * of its TTL; inventory when it changes), with a TTL so that a node that can no longer refresh them
- * fades out; every node listens to the maps, so reading the mesh never costs a cluster call.
+ * only its own entries (load when it changes, checked every {@code publish-interval}, at most once
+ * per a gap that grows with the cluster, and every third of its TTL: {@link LoadRefresh}; inventory
+ * when it changes), with a TTL so that a node that can no longer refresh them fades out; every node
+ * listens to the maps, so reading the mesh never costs a cluster call.
  */
 public final class ClusterSync {
 
@@ -55,6 +56,9 @@ public final class ClusterSync {
   private UUID inventoryListener;
   private UUID membershipListener;
   private long timer = -1;
+  /** Publishes a load change the gap held back ({@link LoadRefresh}); -1 when none is held. Guarded by the ClusterSync. */
+  private long heldLoadTimer = -1;
+  private boolean stopped;
   private SiteInventory lastInventory;
   private long lastInventoryAt;
   /**
@@ -168,7 +172,7 @@ public final class ClusterSync {
    * refresh (its inventory likewise): called every publish interval and on a load change.
    */
   public synchronized void publish() {
-    if (!hazelcast.getLifecycleService().isRunning()) {
+    if (stopped || !hazelcast.getLifecycleService().isRunning()) {
       return;
     }
     SiteInventory inv = ownInventory.get();
@@ -186,9 +190,17 @@ public final class ClusterSync {
     view.putState(state);
     view.expireStale(ttlMs, this::memberSilent);
     long nowNanos = System.nanoTime();
-    if (loadRefresh.due(state, nowNanos) && claim(loadSlot)) {
+    long writeIn = loadRefresh.writeIn(state, nowNanos, hazelcast.getCluster().getMembers().size());
+    if (writeIn == 0 && claim(loadSlot)) {
       loadRefresh.wrote(state, nowNanos);
       write(loadSlot, () -> loadMap.setAsync(site, state.toJson().encode(), ttlMs, TimeUnit.MILLISECONDS));
+    } else if (writeIn > 0 && heldLoadTimer < 0) {
+      heldLoadTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(writeIn + 999_999)), id -> {
+        synchronized (this) {
+          heldLoadTimer = -1;
+        }
+        publish();
+      });
     }
   }
 
@@ -296,6 +308,10 @@ public final class ClusterSync {
 
   /** Stops publishing and withdraws this site from the mesh. Blocking calls run off the event loop. */
   public Future<Void> stop() {
+    synchronized (this) {
+      stopped = true;
+      vertx.cancelTimer(heldLoadTimer);
+    }
     vertx.cancelTimer(timer);
     return vertx.executeBlocking(() -> {
       // Never started (say, refused for a duplicate name): the entries under this name are someone else's.

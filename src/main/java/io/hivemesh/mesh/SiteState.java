@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -52,6 +53,19 @@ public record SiteState(String name, String nodeId, int loops, boolean healthy, 
                    long served) {
     this(name, nodeId, loops, healthy, draining, slots, maxInflight, maxPerModel, inflight, modelInflight, loaded,
         served, 0, 0, null, null, 0);
+  }
+
+  /**
+   * Whether {@code other} differs from this only in the numbers that move with every request (the
+   * requests in flight, served, the rate, the first-byte p99 and the measured speeds): not in the
+   * site's health, drain, limits, loaded models or where its streams go.
+   */
+  public boolean differsOnlyInLoad(SiteState other) {
+    return other != null && name.equals(other.name) && Objects.equals(nodeId, other.nodeId)
+        && loops == other.loops && healthy == other.healthy && draining == other.draining && slots == other.slots
+        && maxInflight == other.maxInflight && maxPerModel == other.maxPerModel && loaded.equals(other.loaded)
+        && Objects.equals(via, other.via) && Objects.equals(attachment, other.attachment)
+        && maxLoaded == other.maxLoaded;
   }
 
   /** Whether loading one more model here evicts another (the site says how many it keeps, and holds that many). */

@@ -1,7 +1,6 @@
 package io.hivemesh.mesh;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Map;
 import java.util.Set;
@@ -11,6 +10,7 @@ import org.junit.jupiter.api.Test;
 class LoadRefreshTest {
 
   private static final long MS = 1_000_000L;
+  private static final int SMALL_MESH = 3;
 
   private static SiteState state(int inflight, long served) {
     return new SiteState("lab", "n1", 1, true, false, 1, 8, 8, inflight, Map.of(), Set.of("m"), served);
@@ -19,21 +19,42 @@ class LoadRefreshTest {
   @Test
   void anUnchangedEntryIsRewrittenOnlyOnceAThirdOfItsTtlHasPassed() {
     LoadRefresh refresh = new LoadRefresh(3000);
-    assertTrue(refresh.due(state(0, 5), 0), "nothing written yet");
+    assertEquals(0, refresh.writeIn(state(0, 5), 0, SMALL_MESH), "nothing written yet");
     refresh.wrote(state(0, 5), 0);
-    assertFalse(refresh.due(state(0, 5), 250 * MS));
-    assertFalse(refresh.due(state(0, 5), 999 * MS));
-    assertTrue(refresh.due(state(0, 5), 1000 * MS), "a third of the TTL keeps the entry alive with two refreshes to spare");
+    assertEquals(LoadRefresh.NOTHING_TO_WRITE, refresh.writeIn(state(0, 5), 250 * MS, SMALL_MESH));
+    assertEquals(LoadRefresh.NOTHING_TO_WRITE, refresh.writeIn(state(0, 5), 999 * MS, SMALL_MESH));
+    assertEquals(0, refresh.writeIn(state(0, 5), 1000 * MS, SMALL_MESH),
+        "a third of the TTL keeps the entry alive with two refreshes to spare");
   }
 
   @Test
-  void aChangedEntryIsWrittenAtOnce() {
+  void aLoadChangeWaitsFiftyMillisecondsSinceTheLastWriteInASmallMesh() {
     LoadRefresh refresh = new LoadRefresh(3000);
     refresh.wrote(state(0, 5), 0);
-    assertTrue(refresh.due(state(1, 5), MS), "a request in flight");
-    assertTrue(refresh.due(state(0, 6), MS), "one more served");
-    assertTrue(refresh.due(new SiteState("lab", "n1", 1, true, true, 1, 8, 8, 0, Map.of(), Set.of("m"), 5), MS),
+    assertEquals(40 * MS, refresh.writeIn(state(1, 5), 10 * MS, SMALL_MESH), "a request in flight");
+    assertEquals(0, refresh.writeIn(state(1, 6), 50 * MS, SMALL_MESH), "one more served");
+    assertEquals(0, refresh.writeIn(state(1, 6), 400 * MS, 5), "five members: still the fixed gap");
+  }
+
+  @Test
+  void theGapForLoadChangesGrowsWithTheCluster() {
+    LoadRefresh refresh = new LoadRefresh(3000);
+    refresh.wrote(state(0, 5), 0);
+    assertEquals(50 * MS, refresh.writeIn(state(1, 5), 50 * MS, 10), "ten members: 100 ms between writes");
+    assertEquals(0, refresh.writeIn(state(1, 5), 100 * MS, 10));
+    assertEquals(150 * MS, refresh.writeIn(state(1, 5), 50 * MS, 20), "twenty members: 200 ms");
+  }
+
+  @Test
+  void whatChangesTheSitesStandingIsWrittenAtOnceWhateverTheGap() {
+    LoadRefresh refresh = new LoadRefresh(3000);
+    refresh.wrote(state(0, 5), 0);
+    assertEquals(0, refresh.writeIn(new SiteState("lab", "n1", 1, true, true, 1, 8, 8, 0, Map.of(), Set.of("m"), 5), MS, 20),
         "draining");
+    assertEquals(0, refresh.writeIn(new SiteState("lab", "n1", 1, false, false, 1, 8, 8, 0, Map.of(), Set.of("m"), 5), MS, 20),
+        "unhealthy");
+    assertEquals(0, refresh.writeIn(new SiteState("lab", "n1", 1, true, false, 1, 8, 8, 1, Map.of("m2", 1), Set.of("m", "m2"), 5),
+        MS, 20), "a model loaded");
   }
 
   @Test
@@ -41,6 +62,6 @@ class LoadRefreshTest {
     LoadRefresh refresh = new LoadRefresh(3000);
     refresh.wrote(state(0, 5), 0);
     refresh.forget();
-    assertTrue(refresh.due(state(0, 5), MS));
+    assertEquals(0, refresh.writeIn(state(0, 5), MS, SMALL_MESH));
   }
 }
