@@ -17,7 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -299,11 +302,40 @@ public final class Rig implements AutoCloseable {
     throw new IllegalStateException(name + " does not listen on port " + port + ": " + tail);
   }
 
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /**
+   * A port no process listens on, for a node, nginx or HAProxy to bind a few seconds later. Taken
+   * below the kernel's ephemeral range: a port from that range can be handed meanwhile to one of
+   * the outgoing connections the starting nodes open to each other, and the node that was to
+   * listen on it then fails with "Address already in use". Never the same port twice in one run.
+   */
+  static synchronized int freePort() {
+    for (int tries = 0; tries < 1000; tries++) {
+      int port = FIRST_PORT + RANDOM.nextInt(EPHEMERAL_START - FIRST_PORT);
+      if (!handedOut.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket(port)) {
+        return s.getLocalPort();
+      } catch (IOException e) {
+        // Taken: try another.
+      }
+    }
+    throw new IllegalStateException("no free port between " + FIRST_PORT + " and " + EPHEMERAL_START);
+  }
+
+  /** Where the rig's ports start: clear of system services, Ollama's 11434 and the bench scripts' fixed ports (126xx, 127xx). */
+  private static final int FIRST_PORT = 20_000;
+  private static final int EPHEMERAL_START = ephemeralStart();
+  private static final Random RANDOM = new Random();
+  private static final Set<Integer> handedOut = new HashSet<>();
+
+  /** The first port of Linux's ephemeral range; where it cannot be read, 32768, below every common system's range. */
+  private static int ephemeralStart() {
+    try {
+      int first = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+")[0]);
+      return first > FIRST_PORT + 1000 ? first : 32_768;
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
     }
   }
 

@@ -136,9 +136,10 @@ final class ScaleScenario {
     try {
       sizes.add(measure(label, n, jvmFlags, s, template, siteCapacity, out));
     } catch (IllegalStateException e) {
-      String note = label + " nodes: " + e.getMessage().lines().findFirst().orElse("").replaceAll("; last: .*", "");
-      out.println("scale " + note);
-      notFormed.add(note);
+      String first = e.getMessage().lines().findFirst().orElse("");
+      // The log keeps what the node last answered (HIVE_BENCH_KEEP=1 keeps the nodes' logs too); the report, the gist.
+      out.println("scale " + label + " nodes: " + first);
+      notFormed.add(label + " nodes: " + first.replaceAll("; last: .*", ""));
     }
   }
 
