@@ -4,13 +4,12 @@ import static io.hivemesh.support.TestMesh.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.hivemesh.mesh.LocalLoad;
 import io.hivemesh.mesh.MeshView;
 import io.hivemesh.mesh.SiteInventory;
 import io.hivemesh.mesh.SiteState;
+import io.hivemesh.support.SoloHazelcast;
 import io.hivemesh.support.TestMesh;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -32,11 +31,7 @@ class EdgePublisherTest {
 
   @BeforeAll
   static void start() {
-    Config config = new Config().setClusterName("edge-publisher-" + System.nanoTime());
-    config.getNetworkConfig().setPort(TestMesh.freePort()).setPortAutoIncrement(false).getJoin().getMulticastConfig()
-        .setEnabled(false);
-    config.setProperty("hazelcast.phone.home.enabled", "false");
-    hazelcast = Hazelcast.newHazelcastInstance(config);
+    hazelcast = SoloHazelcast.start("edge-publisher");
     vertx = Vertx.vertx();
   }
 

@@ -4,12 +4,11 @@ import static io.hivemesh.support.TestMesh.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.hivemesh.support.SoloHazelcast;
 import io.hivemesh.support.TestMesh;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -32,11 +31,7 @@ class ClusterSyncTest {
 
   @BeforeAll
   static void start() {
-    Config config = new Config().setClusterName("cluster-sync-" + System.nanoTime());
-    config.getNetworkConfig().setPort(TestMesh.freePort()).setPortAutoIncrement(false).getJoin().getMulticastConfig()
-        .setEnabled(false);
-    config.setProperty("hazelcast.phone.home.enabled", "false");
-    hazelcast = Hazelcast.newHazelcastInstance(config);
+    hazelcast = SoloHazelcast.start("cluster-sync");
     vertx = Vertx.vertx();
   }
 
