@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>a change in its load alone (under load, every request makes one) waits for a gap since the
  *       last write of {@link #GAP_PER_MEMBER_NANOS} per member, {@link #MIN_GAP_NANOS} at least. A
  *       busy mesh then delivers about a hundred load events a second per member instead of a
- *       number that grows with the square of its size; up to five members the gap is the old
- *       fixed one. Peers' views of a busy site are that much older, and an entry node counts
- *       what it sent a site itself until that site's next entry arrives (see
- *       {@link MeshView#noteDispatched}).</li>
+ *       number that grows with the square of its size. Up to five members the gap is the 50 ms
+ *       the debounce of a load change already gave, now kept by the publish tick's writes too.
+ *       Peers' views of a busy site are that much older; an entry node counts what it sent a site
+ *       itself until that site's next entry arrives ({@link MeshView#noteDispatched}).</li>
  * </ul>
  * Not thread-safe: its owner serialises the calls.
  */
