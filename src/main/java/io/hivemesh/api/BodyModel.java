@@ -1,20 +1,17 @@
 package io.hivemesh.api;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
+import io.hivemesh.json.GoScanner;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
-import java.io.IOException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Finds the model a request names in one streaming pass over its body, which also proves the body
- * is well-formed JSON, without building a tree: the body itself is relayed byte for byte. The same
- * pass picks up the cap the request puts on its answer, which routing weighs.
+ * Finds the model a request names in one pass over its body, which also checks the body as
+ * Ollama's own decoder does (Go's {@code encoding/json}: its error texts, its depth limit, whatever
+ * follows the first value ignored), without building anything: the body itself is relayed byte for
+ * byte. The same pass picks up the cap the request puts on its answer, which routing weighs.
+ * Top-level keys match as Go matches a struct's fields (either case); the options' keys exactly,
+ * as a map's.
  *
  * @param model     the {@code model} field (legacy {@code name}); {@code null} when absent
  * @param maxTokens the answer's cap: {@code options.num_predict}, or the OpenAI form's
@@ -23,108 +20,121 @@ import java.util.regex.Pattern;
  */
 public record BodyModel(String model, long maxTokens, String error) {
 
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final Pattern UNEXPECTED_CHAR = Pattern.compile("(?:Unexpected character \\('|Unrecognized token ')(.)");
+  private static final String MISSING = "missing request body";
 
   public static BodyModel of(Buffer body) {
     if (body == null || body.length() == 0) {
-      return new BodyModel(null, 0, "missing request body");
+      return new BodyModel(null, 0, MISSING);
     }
-    String model = null;
-    String legacyName = null;
-    long maxTokens = 0;
-    try (JsonParser p = parser(body)) {
-      JsonToken t = p.nextToken();
-      if (t == null) {
-        return new BodyModel(null, 0, "missing request body");
-      }
-      if (t != JsonToken.START_OBJECT) {
-        return new BodyModel(null, 0, "json: cannot unmarshal " + kind(t) + " into a request object");
-      }
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        JsonToken value = p.nextToken();
-        if ("model".equals(field) || "name".equals(field)) {
-          if (value == JsonToken.VALUE_STRING) {
-            if ("model".equals(field)) {
-              model = p.getText();
-            } else {
-              legacyName = p.getText();
-            }
-          } else if (value != JsonToken.VALUE_NULL) {
-            return new BodyModel(null, 0, "json: cannot unmarshal " + kind(value) + " into field " + field + " of type string");
-          }
-        } else if ("options".equals(field) && value == JsonToken.START_OBJECT) {
-          while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String option = p.currentName();
-            JsonToken v = p.nextToken();
-            if ("num_predict".equals(option) && v == JsonToken.VALUE_NUMBER_INT) {
-              maxTokens = cap(p);
-            } else {
-              p.skipChildren();
-            }
-          }
-        } else if (("max_completion_tokens".equals(field) || ("max_tokens".equals(field) && maxTokens == 0))
-            && value == JsonToken.VALUE_NUMBER_INT) {
-          maxTokens = cap(p);
-        } else {
-          p.skipChildren();
-        }
-      }
-      if (p.nextToken() != null) {
-        return new BodyModel(null, 0, "invalid character after top-level value");
-      }
-    } catch (JsonProcessingException e) {
-      return new BodyModel(null, 0, goStyle(e));
-    } catch (IOException e) {
-      return new BodyModel(null, 0, "invalid request body: " + e.getMessage());
+    try {
+      return read(scanner(body));
+    } catch (GoScanner.SyntaxError e) {
+      return new BodyModel(null, 0, e.getMessage());
     }
-    return new BodyModel(model != null && !model.isEmpty() ? model : legacyName, maxTokens, null);
   }
 
   /**
    * Reads the body's bytes where they are when they are in a heap array, as Vert.x reads them: a
    * view costs the same for any body, a copy grows with a long conversation.
    */
-  private static JsonParser parser(Buffer body) throws IOException {
+  private static GoScanner scanner(Buffer body) {
     ByteBuf bytes = ((BufferInternal) body).getByteBuf();
-    return bytes.hasArray()
-        ? JSON.createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes())
-        : JSON.createParser(body.getBytes());
+    if (bytes.hasArray()) {
+      int from = bytes.arrayOffset() + bytes.readerIndex();
+      return new GoScanner(bytes.array(), from, from + bytes.readableBytes());
+    }
+    byte[] copy = body.getBytes();
+    return new GoScanner(copy, 0, copy.length);
   }
 
-  /** A cap as a count of tokens; a negative one (Ollama's -1, no limit) or one past a long is none. */
-  private static long cap(JsonParser p) throws IOException {
-    return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? 0 : Math.max(0, p.getLongValue());
+  private static BodyModel read(GoScanner json) throws GoScanner.SyntaxError {
+    if (json.skipSpaceToEnd()) {
+      return new BodyModel(null, 0, MISSING);
+    }
+    int first = json.peek();
+    if (first != '{') {
+      // Go checks the whole value before it looks at types: a syntax error anywhere comes first.
+      json.skipValue();
+      return first == 'n' ? new BodyModel(null, 0, null)
+          : new BodyModel(null, 0, "json: cannot unmarshal " + kind(first) + " into a request object");
+    }
+    String model = null;
+    String legacyName = null;
+    String typeError = null;
+    long maxTokens = 0;
+    json.beginObject();
+    for (boolean firstMember = true; json.nextMember(firstMember); firstMember = false) {
+      boolean isModel = json.keyIs("model", true);
+      if (isModel || json.keyIs("name", true)) {
+        json.colon();
+        int c = json.peek();
+        if (c == '"') {
+          String value = json.string();
+          if (isModel) {
+            model = value;
+          } else {
+            legacyName = value;
+          }
+          continue;
+        }
+        if (c != 'n' && typeError == null) {
+          // Go goes on decoding after a type error and reports the first.
+          typeError = "json: cannot unmarshal " + kind(c) + " into field " + (isModel ? "model" : "name")
+              + " of type string";
+        }
+      } else if (json.keyIs("options", true)) {
+        json.colon();
+        if (json.peek() == '{') {
+          json.beginObject();
+          for (boolean firstOption = true; json.nextMember(firstOption); firstOption = false) {
+            boolean isCap = json.keyIs("num_predict", false);
+            json.colon();
+            if (isCap && isNumber(json.peek())) {
+              maxTokens = cap(json, maxTokens);
+            } else {
+              json.skipValue();
+            }
+          }
+          continue;
+        }
+      } else if (json.keyIs("max_completion_tokens", true) || (maxTokens == 0 && json.keyIs("max_tokens", true))) {
+        json.colon();
+        if (isNumber(json.peek())) {
+          maxTokens = cap(json, maxTokens);
+          continue;
+        }
+      } else {
+        json.colon();
+      }
+      json.skipValue();
+    }
+    if (typeError != null) {
+      return new BodyModel(null, 0, typeError);
+    }
+    return new BodyModel(model != null && !model.isEmpty() ? model : legacyName, maxTokens, null);
   }
 
-  /** Ollama answers with Go's JSON errors; clients show them, none parses them. Keep their gist. */
-  private static String goStyle(JsonProcessingException e) {
-    String msg = String.valueOf(e.getOriginalMessage());
-    if (msg.contains("end-of-input")) {
-      return "unexpected EOF";
-    }
-    Matcher m = UNEXPECTED_CHAR.matcher(msg);
-    if (m.find()) {
-      return "invalid character '" + m.group(1) + "' looking for beginning of value";
-    }
-    if (msg.contains("UTF-8") || msg.contains("Invalid UTF")) {
-      return "invalid UTF-8 in request body";
-    }
-    if (msg.contains("nesting depth")) {
-      return "request body is nested too deeply";
-    }
-    return "invalid JSON: " + msg.lines().findFirst().orElse("");
+  /**
+   * The number the scanner stands at as a cap in tokens: a negative one (Ollama's -1, no limit) is
+   * none; one that is no int64 (a fraction, past a long) leaves the cap as it was.
+   */
+  private static long cap(GoScanner json, long before) throws GoScanner.SyntaxError {
+    long value = json.integer(Long.MIN_VALUE);
+    return value == Long.MIN_VALUE ? before : Math.max(0, value);
   }
 
-  private static String kind(JsonToken t) {
-    return switch (t) {
-      case START_ARRAY -> "array";
-      case VALUE_STRING -> "string";
-      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
-      case VALUE_TRUE, VALUE_FALSE -> "bool";
-      case START_OBJECT -> "object";
-      default -> "value";
+  private static boolean isNumber(int c) {
+    return c == '-' || (c >= '0' && c <= '9');
+  }
+
+  /** How Go's type errors name a JSON value, by its first byte. */
+  private static String kind(int c) {
+    return switch (c) {
+      case '[' -> "array";
+      case '"' -> "string";
+      case 't', 'f' -> "bool";
+      case '{' -> "object";
+      default -> "number";
     };
   }
 }

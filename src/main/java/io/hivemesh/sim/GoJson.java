@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoScanner;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,7 +95,7 @@ final class GoJson {
   }
 
   private SyntaxError invalid(int c, String context) {
-    return new SyntaxError("invalid character " + quoteChar(c) + " " + context);
+    return new SyntaxError("invalid character " + GoScanner.quoteChar(c) + " " + context);
   }
 
   private Object value() throws SyntaxError {
@@ -333,20 +334,9 @@ final class GoJson {
     for (int i = 1; i < word.length(); i++) {
       int c = next();
       if (c != word.charAt(i)) {
-        throw invalid(c, "in literal " + word + " (expecting " + quoteChar(word.charAt(i)) + ")");
+        throw invalid(c, "in literal " + word + " (expecting " + GoScanner.quoteChar(word.charAt(i)) + ")");
       }
       pos++;
     }
-  }
-
-  /** Go's quoteChar: the byte as a rune, strconv.Quote'd, between single quotes. */
-  static String quoteChar(int c) {
-    if (c == '\'') {
-      return "'\\''";
-    }
-    if (c == '"') {
-      return "'\"'";
-    }
-    return "'" + GoText.quoteBody(String.valueOf((char) c)) + "'";
   }
 }

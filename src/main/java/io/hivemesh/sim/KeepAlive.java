@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoText;
 import java.util.Map;
 
 /**

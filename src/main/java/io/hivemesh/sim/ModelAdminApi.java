@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoText;
 import io.hivemesh.model.ModelName;
 
 import io.vertx.core.http.HttpServerRequest;

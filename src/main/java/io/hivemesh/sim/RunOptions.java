@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoText;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

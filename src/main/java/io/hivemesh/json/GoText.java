@@ -1,7 +1,7 @@
-package io.hivemesh.sim;
+package io.hivemesh.json;
 
 /** Go's string quoting ({@code %q}, {@code strconv.Quote}), used in Ollama's error messages. */
-final class GoText {
+public final class GoText {
 
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -9,12 +9,12 @@ final class GoText {
   }
 
   /** {@code fmt.Sprintf("%q", s)}. */
-  static String quote(String s) {
+  public static String quote(String s) {
     return "\"" + quoteBody(s) + "\"";
   }
 
   /** The inside of {@code strconv.Quote(s)}. */
-  static String quoteBody(String s) {
+  public static String quoteBody(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2);
     for (int i = 0; i < s.length(); ) {
       int cp = s.codePointAt(i);
