@@ -35,6 +35,14 @@ public final class FinalStats {
   private final byte[] text = new byte[TAIL_BYTES];
   /** By name index; -1 for a name the tail does not have, or whose last value is not a number. */
   private final long[] values = new long[NAMES.length];
+  /**
+   * The newest chunk of the last read when that read found all of Ollama's numbers inside it (else
+   * null), and its length then. A site's speed and the entry's token counts both read the end of
+   * the same answer on the same thread; answer chunks are not changed once relayed, so the second
+   * read of that chunk, with or without older chunks before it, would find the same numbers.
+   */
+  private Buffer readWithin;
+  private int readWithinLength;
 
   private FinalStats() {
   }
@@ -46,6 +54,13 @@ public final class FinalStats {
    */
   public static FinalStats ofTail(Buffer... chunks) {
     FinalStats stats = READER.get();
+    Buffer newest = null;
+    for (int i = chunks.length - 1; i >= 0 && newest == null; i--) {
+      newest = chunks[i];
+    }
+    if (newest != null && newest == stats.readWithin && newest.length() == stats.readWithinLength) {
+      return stats;
+    }
     byte[] text = stats.text;
     int start = TAIL_BYTES;
     for (int i = chunks.length - 1; i >= 0 && start > 0; i--) {
@@ -58,7 +73,11 @@ public final class FinalStats {
       start -= n;
     }
     Arrays.fill(stats.values, -1);
-    stats.read(text, start);
+    int stoppedAt = stats.read(text, start);
+    // Strictly inside: the byte before the first name (an escape or not) is then the newest chunk's too.
+    boolean withinNewest = newest != null && stoppedAt > TAIL_BYTES - Math.min(newest.length(), TAIL_BYTES);
+    stats.readWithin = withinNewest ? newest : null;
+    stats.readWithinLength = withinNewest ? newest.length() : 0;
     return stats;
   }
 
@@ -86,8 +105,11 @@ public final class FinalStats {
     return values[COMPLETION_TOKENS];
   }
 
-  /** {@code text[from, text.length)}, from its end. */
-  private void read(byte[] text, int from) {
+  /**
+   * Reads {@code text[from, text.length)} from its end; returns where the first of Ollama's four
+   * names starts once all four are in, or -1 when the text does not have them all.
+   */
+  private int read(byte[] text, int from) {
     int seen = 0;
     int ollamaSeen = 0;
     for (int colon = text.length - 1; colon >= from + 2 && ollamaSeen < OLLAMA_NAMES; colon--) {
@@ -107,9 +129,13 @@ public final class FinalStats {
         seen |= 1 << name;
         ollamaSeen += name < OLLAMA_NAMES ? 1 : 0;
         values[name] = numberAt(text, colon + 1);
+        if (ollamaSeen == OLLAMA_NAMES) {
+          return open;
+        }
       }
       colon = open;
     }
+    return -1;
   }
 
   private static boolean isNameByte(byte b) {

@@ -83,4 +83,40 @@ class FinalStatsTest {
     FinalStats cut = of("{\"eval_count\":40," + "\"x\":1,".repeat(200));
     assertEquals(-1, cut.evalCount());
   }
+
+  @Test
+  void theSameEndReadAgainWithOlderChunksGivesTheSameNumbers() {
+    // The site's speed reads the last chunk, the entry's token counts the last three: one read serves both.
+    Buffer last = Buffer.buffer("{\"model\":\"m\"," + OLLAMA_END);
+    assertEquals(40, FinalStats.ofTail(last).evalCount());
+    FinalStats again = FinalStats.ofTail(Buffer.buffer("{\"eval_count\":1}\n"), null, last);
+    assertEquals(40, again.evalCount());
+    assertEquals(12, again.promptEvalCount());
+    assertEquals(3_000_000L, again.loadDurationNanos());
+  }
+
+  @Test
+  void anEndWhoseNumbersStartInAnOlderChunkIsReadAgainWithIt() {
+    Buffer older = Buffer.buffer("{\"done\":true,\"load_duration\":3000000,\"prompt_eval_count\":12,");
+    Buffer last = Buffer.buffer("\"eval_count\":40,\"eval_duration\":200000000}\n");
+    FinalStats alone = FinalStats.ofTail(last);
+    assertEquals(40, alone.evalCount());
+    assertEquals(-1, alone.promptEvalCount());
+    FinalStats whole = FinalStats.ofTail(older, last);
+    assertEquals(12, whole.promptEvalCount());
+    assertEquals(3_000_000L, whole.loadDurationNanos());
+    // An OpenAI stream's usage comes in the chunk before [DONE]: read again, never answered from the first read.
+    Buffer done = Buffer.buffer("data: [DONE]\n\n");
+    assertEquals(-1, FinalStats.ofTail(done).promptTokens());
+    assertEquals(7, FinalStats.ofTail(Buffer.buffer("data: {\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":4}}\n\n"),
+        null, done).promptTokens());
+  }
+
+  @Test
+  void aNameThatStartsAChunkIsReadAgainWithTheByteBeforeIt() {
+    // Alone, the last chunk's first name looks real; after the older chunk's backslash it is inside a string.
+    Buffer last = Buffer.buffer("\"eval_count\":7,\"prompt_eval_count\":1,\"load_duration\":2,\"eval_duration\":3}");
+    assertEquals(7, FinalStats.ofTail(last).evalCount());
+    assertEquals(-1, FinalStats.ofTail(Buffer.buffer("{\"response\":\"\\"), last).evalCount());
+  }
 }
