@@ -16,7 +16,7 @@ public final class GoScanner {
   public static final class SyntaxError extends Exception {
     private static final long serialVersionUID = 1L;
 
-    SyntaxError(String message) {
+    public SyntaxError(String message) {
       super(message, null, false, false);
     }
   }
@@ -137,6 +137,11 @@ public final class GoScanner {
   public void colon() throws SyntaxError {
     pos++;
     skipString();
+    afterKey();
+  }
+
+  /** Takes the colon after a key already read ({@link #string()}); the scanner is then at the value. */
+  public void afterKey() throws SyntaxError {
     skipSpace();
     int c = peek();
     if (c != ':') {
@@ -144,6 +149,62 @@ public final class GoScanner {
     }
     pos++;
     skipSpace();
+  }
+
+  /** Takes the '[' the input stands at (see {@link #peek()}) and opens the array. */
+  public void beginArray() throws SyntaxError {
+    pos++;
+    open(false, '[');
+  }
+
+  /**
+   * Moves to the array's next element: true with the scanner at the element's value, false once the
+   * array closed. {@code first} is true before the first element.
+   */
+  public boolean nextElement(boolean first) throws SyntaxError {
+    skipSpace();
+    int c = peek();
+    if (c == ']') {
+      pos++;
+      depth--;
+      return false;
+    }
+    if (!first) {
+      if (c != ',') {
+        throw invalid(c, "after array element");
+      }
+      pos++;
+      skipSpace();
+    }
+    return true;
+  }
+
+  /** Reads the number the scanner stands at as written, checked against JSON's grammar. */
+  public String numberText() throws SyntaxError {
+    int start = pos;
+    skipNumber();
+    return new String(in, start, pos - start, StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * Reads the literal the scanner stands at ({@code true}, {@code false} or {@code null}, by its
+   * first byte): true or false, null for {@code null}.
+   */
+  public Boolean literal() throws SyntaxError {
+    return switch (in[pos]) {
+      case 't' -> {
+        literal("true");
+        yield Boolean.TRUE;
+      }
+      case 'f' -> {
+        literal("false");
+        yield Boolean.FALSE;
+      }
+      default -> {
+        literal("null");
+        yield null;
+      }
+    };
   }
 
   /** Reads the string the scanner stands at (its opening quote), unescaped. */

@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoScanner;
 import io.hivemesh.json.GoText;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,7 @@ final class GoFields {
     }
     try {
       return of(GoJson.parse(body), goPackage, struct);
-    } catch (GoJson.SyntaxError e) {
+    } catch (GoScanner.SyntaxError e) {
       throw new ApiException(400, e.getMessage());
     }
   }

@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoScanner;
 import io.hivemesh.model.ModelName;
 
 import io.vertx.core.http.HttpServerRequest;
@@ -216,7 +217,7 @@ final class OpenAiApi {
     }
     try {
       return GoFields.of(GoJson.parse(body), "openai", struct);
-    } catch (GoJson.SyntaxError e) {
+    } catch (GoScanner.SyntaxError e) {
       throw middleware(400, e.getMessage());
     }
   }

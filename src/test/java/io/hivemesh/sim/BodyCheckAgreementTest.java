@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoScanner;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,11 +14,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The node checks a request body in one pass without building it ({@link BodyModel}); the sim
- * parses it into values the way Go's decoder does ({@link GoJson}, whose messages
- * {@link GoCompatTest} pins to Go's). Two implementations of one contract: over many mangled
- * bodies, the node must refuse exactly what the sim refuses, with the same words, and find the
- * model the sim reads.
+ * The node checks a request body in one pass that builds nothing ({@link BodyModel}: a walk of the
+ * top level, {@link GoScanner#skipValue()}'s loop for everything below it); the sim builds the body's
+ * values ({@link GoJson}: a recursive descent over the same scanner), and {@link GoCompatTest} pins
+ * its messages to Go's. Over many mangled bodies the node must refuse exactly what the sim refuses,
+ * with the same words, and find the model the sim reads.
  */
 class BodyCheckAgreementTest {
 
@@ -47,7 +48,7 @@ class BodyCheckAgreementTest {
       Object parsed;
       try {
         parsed = GoJson.parse(body);
-      } catch (GoJson.SyntaxError e) {
+      } catch (GoScanner.SyntaxError e) {
         assertEquals(e.getMessage(), node.error(), input);
         refused++;
         continue;

@@ -1,5 +1,6 @@
 package io.hivemesh.sim;
 
+import io.hivemesh.json.GoScanner;
 import io.hivemesh.model.ModelName;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class GoCompatTest {
 
   private static String syntaxError(String json) {
-    GoJson.SyntaxError e = assertThrows(GoJson.SyntaxError.class,
+    GoScanner.SyntaxError e = assertThrows(GoScanner.SyntaxError.class,
         () -> GoJson.parse(json.getBytes(StandardCharsets.UTF_8)));
     return e.getMessage();
   }
